@@ -1,0 +1,77 @@
+# quizapp — `make run` sets everything up and serves; `make test` sets up and runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+# A Python >= 3.12: $(PYTHON) if given, else python3.13/python3.12/python3 on PATH, else one
+# installed under pyenv. Each candidate is run, so a pyenv shim that cannot start is skipped.
+define find_python
+for cand in $${PYTHON:-} python3.13 python3.12 python3 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+  [ -n "$$cand" ] || continue; \
+  if "$$cand" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo "$$cand"; exit 0; fi; \
+done; exit 1
+endef
+
+.PHONY: help
+help:
+	@echo "make run    install, migrate, seed content and demo accounts, serve on http://$(HOST):$(PORT)"
+	@echo "make test   install, lint, check migrations and run the test suite"
+	@echo "make bench  run the benchmarks and write docs/benchmarks.md"
+	@echo "make lock   re-pin requirements.lock after changing pyproject.toml"
+
+$(STAMP): pyproject.toml requirements.lock
+	@if [ -n "$${PYTHON:-}" ] && [ -x "$(PY)" ] && ! "$(PY)" -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then rm -rf $(VENV); fi
+	@if [ ! -x "$(PY)" ]; then \
+	  python=$$($(find_python)) || { echo "error: quizapp needs Python >= 3.12. Install one (e.g. 'pyenv install 3.13') or run 'make PYTHON=/path/to/python3.12'." >&2; exit 1; }; \
+	  echo "Creating $(VENV) with $$python ($$($$python --version))"; \
+	  "$$python" -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+.PHONY: install
+install: $(STAMP)
+
+.PHONY: setup
+setup: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_content
+	$(PY) manage.py seed_demo
+
+.PHONY: run
+run: setup
+	@echo ""
+	@echo "quizapp is starting on SQLite ($(CURDIR)/db.sqlite3):"
+	@echo "  web        http://$(HOST):$(PORT)/"
+	@echo "  admin      http://$(HOST):$(PORT)/admin/"
+	@echo "  API docs   http://$(HOST):$(PORT)/api/docs/"
+	@echo "  health     http://$(HOST):$(PORT)/healthz"
+	@echo ""
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+.PHONY: lint
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+.PHONY: test
+test: lint
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+.PHONY: bench
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
+
+.PHONY: lock
+lock: install
+	$(PY) -m pip freeze --exclude-editable | grep -v '^#' > requirements.lock
