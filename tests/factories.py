@@ -24,3 +24,34 @@ class TeacherFactory(StudentFactory):
     def teacher_role(user, create, extracted, **kwargs):
         if create:
             user_make_teacher(user=user)
+
+
+class DeckFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "bank.Deck"
+
+    slug = factory.Sequence(lambda n: f"deck-{n}")
+    title = factory.Sequence(lambda n: f"Deck {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    """A published true/false question; pass `deck=` to put it in a deck."""
+
+    class Meta:
+        model = "bank.Question"
+        skip_postgeneration_save = True
+
+    slug = factory.Sequence(lambda n: f"question-{n}")
+    type = "true_false"
+    prompt = factory.Sequence(lambda n: f"Statement number {n} is true.")
+    explanation = "Because the article says so."
+    answer_bool = True
+    status = "published"
+
+    @factory.post_generation
+    def deck(question, create, extracted, **kwargs):
+        if create and extracted is not None:
+            from quizapp.bank.models import DeckQuestion
+
+            DeckQuestion.objects.create(deck=extracted, question=question, position=question.pk)
