@@ -55,6 +55,8 @@ run: setup
 	@echo "  API docs   http://$(HOST):$(PORT)/api/docs/"
 	@echo "  health     http://$(HOST):$(PORT)/healthz"
 	@echo ""
+	@# The task worker (FSRS refits) runs beside the web server and stops with it.
+	$(PY) manage.py db_worker --interval 5 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 .PHONY: lint

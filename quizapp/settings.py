@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_htmx",
+    "django_tasks_db",
     "quizapp.accounts",
     "quizapp.bank",
     "quizapp.study",
@@ -176,6 +177,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+
+# Background tasks (Django's tasks framework): a database queue any server can run with
+# `manage.py db_worker`, so heavy work such as fitting FSRS parameters never runs in a request.
+TASKS = {
+    "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}
 }
 
 # Content Security Policy (Django's own middleware). Scripts need the per-request nonce.

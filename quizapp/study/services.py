@@ -1,0 +1,423 @@
+"""Writes for spaced repetition. Each public function is one transaction.
+
+The review log is the truth: every write either appends or removes reviews and then
+re-derives the card's cached state from them, or changes a flag (suspend, bury) that is not
+memory at all.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from quizapp.bank.models import Question
+from quizapp.study import scheduling
+from quizapp.study.days import day_bounds, study_day
+from quizapp.study.models import (
+    LEECH_LAPSES,
+    CardState,
+    LearnerSettings,
+    Review,
+    ReviewSource,
+)
+from quizapp.study.scheduling import MemoryState, ReviewInput
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_BATCH = 500
+# Refit a learner's parameters in the background after this many new reviews.
+REFIT_EVERY = 500
+
+
+class ReviewError(Exception):
+    """A review that cannot be stored; `code` is stable for clients, `message` is for people."""
+
+    def __init__(self, code: str, message: str):
+        self.code, self.message = code, message
+        super().__init__(message)
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class ReviewPayload:
+    """What a client sends for one review."""
+
+    uuid: uuid.UUID
+    question_id: int
+    rating: int
+    reviewed_at: datetime
+    duration_ms: int = 0
+    source: str = ReviewSource.FLASHCARD
+    device_id: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    uuid: uuid.UUID
+    outcome: Outcome
+    card: CardState | None = None
+    code: str = ""
+    message: str = ""
+
+
+@dataclass
+class BatchResult:
+    results: list[ReviewResult] = field(default_factory=list)
+
+    def of(self, outcome: Outcome) -> list[ReviewResult]:
+        return [r for r in self.results if r.outcome == outcome]
+
+
+def learner_settings_get(*, user) -> LearnerSettings:
+    settings, _ = LearnerSettings.objects.get_or_create(user=user)
+    return settings
+
+
+def scheduler_config(settings: LearnerSettings) -> scheduling.SchedulerConfig:
+    return scheduling.SchedulerConfig(
+        parameters=tuple(settings.parameters or scheduling.DEFAULT_PARAMETERS),
+        desired_retention=settings.desired_retention,
+        tz=scheduling.resolve_zone(settings.time_zone),
+        day_start_hour=settings.day_start_hour,
+    )
+
+
+def memory_of(card: CardState) -> MemoryState:
+    return MemoryState(
+        state=card.state,
+        step=card.step,
+        stability=card.stability,
+        difficulty=card.difficulty,
+        due=card.due,
+        last_review=card.last_review,
+        last_review_day=card.last_review_day,
+        introduced_day=card.introduced_day,
+        reps=card.reps,
+        lapses=card.lapses,
+    )
+
+
+def _store_memory(card: CardState, memory: MemoryState, settings: LearnerSettings) -> None:
+    was_leech = card.leech
+    for name in MemoryState.__dataclass_fields__:
+        setattr(card, name, getattr(memory, name))
+    card.leech = memory.lapses >= LEECH_LAPSES
+    if card.leech and not was_leech and settings.suspend_leeches:
+        card.suspended = True
+    card.save()
+
+
+def _card_for_update(*, user, question: Question) -> CardState:
+    """The card row, created if needed and locked until the transaction ends.
+
+    On PostgreSQL the row lock serialises two requests for one card; on SQLite the IMMEDIATE
+    transaction already holds the database's write lock.
+    """
+    card, _ = CardState.objects.get_or_create(user=user, question=question)
+    return CardState.objects.select_for_update().get(pk=card.pk)
+
+
+def _card_reviews(card: CardState) -> list[ReviewInput]:
+    reviews = Review.objects.for_card(card.user_id, card.question_id)
+    if card.reset_at is not None:
+        reviews = reviews.filter(reviewed_at__gt=card.reset_at)
+    return [
+        ReviewInput(rating, reviewed_at)
+        for rating, reviewed_at in reviews.in_replay_order().values_list("rating", "reviewed_at")
+    ]
+
+
+def card_rederive(*, card: CardState, settings: LearnerSettings) -> CardState:
+    """Recompute a card's cached memory from its reviews (call inside a transaction)."""
+    memory = scheduling.replay(
+        _card_reviews(card), config=scheduler_config(settings), card_id=card.question_id
+    )
+    _store_memory(card, memory, settings)
+    return card
+
+
+def _validate(payload: ReviewPayload, *, user, now: datetime) -> None:
+    if not isinstance(payload.uuid, uuid.UUID) or payload.uuid.int == 0:
+        raise ReviewError("invalid_id", "id must be a random UUID (not the all-zero UUID).")
+    if isinstance(payload.rating, bool) or payload.rating not in (1, 2, 3, 4):
+        raise ReviewError("invalid_rating", "rating must be 1 (Again), 2 (Hard), 3 (Good) or 4.")
+    if timezone.is_naive(payload.reviewed_at):
+        raise ReviewError("invalid_time", "reviewed_at must include a time zone offset.")
+    if payload.reviewed_at > now + FUTURE_TOLERANCE:
+        raise ReviewError("future", "reviewed_at is in the future (device clock ahead?).")
+    if payload.reviewed_at < user.date_joined - FUTURE_TOLERANCE:
+        raise ReviewError("before_account", "reviewed_at is before the account existed.")
+    if not 0 <= payload.duration_ms <= 24 * 3600 * 1000:
+        raise ReviewError("invalid_duration", "duration_ms must be between 0 and 86400000.")
+    if payload.source not in ReviewSource.values:
+        raise ReviewError("invalid_source", f"source must be one of {', '.join(ReviewSource)}.")
+
+
+def _same_payload(review: Review, payload: ReviewPayload) -> bool:
+    return (
+        review.question_id == payload.question_id
+        and review.rating == payload.rating
+        and review.reviewed_at == payload.reviewed_at
+        and review.duration_ms == payload.duration_ms
+    )
+
+
+def _record_one(
+    payload: ReviewPayload, *, user, settings: LearnerSettings, question: Question | None, now
+) -> ReviewResult:
+    _validate(payload, user=user, now=now)
+    existing = Review.objects.filter(user=user, uuid=payload.uuid).first()
+    if existing is not None:
+        return _duplicate_or_conflict(existing, payload)
+    if question is None or not question.is_published:
+        raise ReviewError("unknown_question", f"question {payload.question_id} does not exist.")
+    card = _card_for_update(user=user, question=question)
+    try:
+        with transaction.atomic():
+            Review.objects.create(
+                uuid=payload.uuid,
+                user=user,
+                question=question,
+                rating=payload.rating,
+                reviewed_at=payload.reviewed_at,
+                received_at=now,
+                duration_ms=payload.duration_ms,
+                source=payload.source,
+                device_id=payload.device_id,
+            )
+    except IntegrityError:
+        # The same id arrived concurrently through another request and won the race.
+        return _duplicate_or_conflict(Review.objects.get(user=user, uuid=payload.uuid), payload)
+    # Strictly later only: a tie with the last review is ordered by UUID, so replay it.
+    is_latest = card.last_review is None or payload.reviewed_at > card.last_review
+    if is_latest and (card.reset_at is None or payload.reviewed_at > card.reset_at):
+        # The common case: the new review comes last, so it extends the cached replay.
+        memory = scheduling.apply_review(
+            memory_of(card),
+            ReviewInput(payload.rating, payload.reviewed_at),
+            config=scheduler_config(settings),
+            card_id=question.pk,
+        )
+        _store_memory(card, memory, settings)
+    else:
+        # A late (offline) review belongs somewhere in the past: replay the card in order.
+        card_rederive(card=card, settings=settings)
+    return ReviewResult(payload.uuid, Outcome.ACCEPTED, card=card)
+
+
+def _duplicate_or_conflict(existing: Review, payload: ReviewPayload) -> ReviewResult:
+    if _same_payload(existing, payload):
+        card = CardState.objects.filter(
+            user_id=existing.user_id, question_id=existing.question_id
+        ).first()
+        return ReviewResult(payload.uuid, Outcome.DUPLICATE, card=card)
+    raise ReviewError(
+        "conflict",
+        "a different review with this id is already stored; generate a new id for a new review.",
+    )
+
+
+@transaction.atomic
+def review_record(
+    *,
+    user,
+    question: Question,
+    rating: int,
+    reviewed_at: datetime,
+    review_id: uuid.UUID,
+    duration_ms: int = 0,
+    source: str = ReviewSource.FLASHCARD,
+    device_id: str = "",
+) -> ReviewResult:
+    """Record one review, idempotently by its id. Raises ReviewError when it cannot be stored
+    (a reused id with a different payload is a `conflict`)."""
+    payload = ReviewPayload(
+        review_id, question.pk, rating, reviewed_at, duration_ms, source, device_id
+    )
+    settings = learner_settings_get(user=user)
+    result = _record_one(
+        payload, user=user, settings=settings, question=question, now=timezone.now()
+    )
+    _count_for_refit(settings, 1 if result.outcome == Outcome.ACCEPTED else 0)
+    return result
+
+
+@transaction.atomic
+def reviews_record_batch(*, user, payloads: Sequence[ReviewPayload]) -> BatchResult:
+    """Record an upload: each item accepted, duplicate or rejected with a reason.
+
+    One transaction per batch; a rejected item does not undo the accepted ones (each item runs
+    in a savepoint), so a client can drop the rejected ids and never resend them.
+    """
+    if len(payloads) > MAX_BATCH:
+        raise ReviewError("too_many", f"a batch holds at most {MAX_BATCH} reviews.")
+    settings = learner_settings_get(user=user)
+    questions = Question.objects.in_bulk({p.question_id for p in payloads})
+    now = timezone.now()
+    batch = BatchResult()
+    seen: dict[uuid.UUID, ReviewPayload] = {}
+    # Apply in replay order so a batch of offline reviews extends cards incrementally.
+    for payload in sorted(payloads, key=lambda p: (p.reviewed_at, str(p.uuid))):
+        try:
+            if payload.uuid in seen and seen[payload.uuid] != payload:
+                raise ReviewError("conflict", "the batch holds two different reviews with this id.")
+            seen[payload.uuid] = payload
+            with transaction.atomic():
+                result = _record_one(
+                    payload,
+                    user=user,
+                    settings=settings,
+                    question=questions.get(payload.question_id),
+                    now=now,
+                )
+        except ReviewError as error:
+            result = ReviewResult(
+                payload.uuid, Outcome.REJECTED, code=error.code, message=error.message
+            )
+        batch.results.append(result)
+    _count_for_refit(settings, len(batch.of(Outcome.ACCEPTED)))
+    return batch
+
+
+def _count_for_refit(settings: LearnerSettings, accepted: int) -> None:
+    """Count new reviews; every REFIT_EVERY of them, queue a background refit."""
+    if not accepted:
+        return
+    LearnerSettings.objects.filter(pk=settings.pk).update(
+        reviews_since_fit=F("reviews_since_fit") + accepted
+    )
+    settings.refresh_from_db(fields=["reviews_since_fit"])
+    if settings.reviews_since_fit >= REFIT_EVERY:
+        from quizapp.study.tasks import fit_learner_parameters
+
+        user_id = settings.user_id
+        transaction.on_commit(lambda: fit_learner_parameters.enqueue(user_id=user_id))
+
+
+@transaction.atomic
+def review_undo(*, user) -> Review | None:
+    """Remove the learner's most recently recorded review and re-derive that card."""
+    last = Review.objects.filter(user=user).order_by("-received_at", "-id").first()
+    if last is None:
+        return None
+    card = _card_for_update(user=user, question=last.question)
+    last.delete()
+    card_rederive(card=card, settings=learner_settings_get(user=user))
+    return last
+
+
+def _card_flags(*, user, question: Question, **changes) -> CardState:
+    card = _card_for_update(user=user, question=question)
+    for name, value in changes.items():
+        setattr(card, name, value)
+    card.save(update_fields=[*changes, "updated_at"])
+    return card
+
+
+@transaction.atomic
+def card_suspend(*, user, question: Question) -> CardState:
+    return _card_flags(user=user, question=question, suspended=True)
+
+
+@transaction.atomic
+def card_unsuspend(*, user, question: Question) -> CardState:
+    return _card_flags(user=user, question=question, suspended=False)
+
+
+@transaction.atomic
+def card_bury(*, user, question: Question, now: datetime | None = None) -> CardState:
+    """Hide the card until the learner's next study day starts."""
+    settings = learner_settings_get(user=user)
+    zone = scheduling.resolve_zone(settings.time_zone)
+    today = study_day(now or timezone.now(), tz=zone, day_start_hour=settings.day_start_hour)
+    _, tomorrow = day_bounds(today, tz=zone, day_start_hour=settings.day_start_hour)
+    return _card_flags(user=user, question=question, buried_until=tomorrow)
+
+
+@transaction.atomic
+def card_reset(*, user, question: Question, now: datetime | None = None) -> CardState:
+    """Forget the card: it becomes new again. Its reviews stay in the log (history, stats)."""
+    card = _card_for_update(user=user, question=question)
+    card.reset_at = now or timezone.now()
+    card.leech = False
+    return card_rederive(card=card, settings=learner_settings_get(user=user))
+
+
+def learner_cards_rederive(*, user, progress=None) -> int:
+    """Re-derive every card of a learner (after their parameters, retention or day changed)."""
+    settings = learner_settings_get(user=user)
+    cards = CardState.objects.filter(user=user).select_for_update().order_by("pk")
+    count = 0
+    with transaction.atomic():
+        for card in cards:
+            card_rederive(card=card, settings=settings)
+            count += 1
+            if progress:
+                progress(count)
+    return count
+
+
+SCHEDULE_FIELDS = {"desired_retention", "time_zone", "day_start_hour"}
+
+
+@transaction.atomic
+def learner_settings_update(*, user, **changes) -> LearnerSettings:
+    """Change a learner's settings; cards are re-derived when scheduling inputs change.
+
+    Callers validate ranges (forms, serializers); the model's check constraints back them up.
+    """
+    settings = learner_settings_get(user=user)
+    unknown = set(changes) - {
+        "desired_retention", "new_cards_per_day", "max_reviews_per_day", "time_zone",
+        "day_start_hour", "suspend_leeches",
+    }  # fmt: skip
+    if unknown:
+        raise ValueError(f"not a learner setting: {', '.join(sorted(unknown))}")
+    changed = {k for k, v in changes.items() if getattr(settings, k) != v}
+    for name in changed:
+        setattr(settings, name, changes[name])
+    settings.full_clean()
+    settings.save()
+    if changed & SCHEDULE_FIELDS:
+        learner_cards_rederive(user=user)
+    return settings
+
+
+@transaction.atomic
+def learner_parameters_fit(*, user, progress=None):
+    """Fit personal FSRS-6 parameters from the learner's own reviews and apply them.
+
+    Returns the fit, or None when there are too few reviews (the defaults stay).
+    """
+    from quizapp.study.fitting import ReviewEvent, fit_parameters
+
+    settings = learner_settings_get(user=user)
+    events = [
+        ReviewEvent(question_id, rating, reviewed_at)
+        for question_id, rating, reviewed_at in Review.objects.filter(user=user)
+        .in_replay_order()
+        .values_list("question_id", "rating", "reviewed_at")
+        .iterator(chunk_size=5000)
+    ]
+    fitted = fit_parameters(
+        events, tz=settings.time_zone, day_start_hour=settings.day_start_hour, progress=progress
+    )
+    settings.reviews_since_fit = 0
+    if fitted is None:
+        settings.save(update_fields=["reviews_since_fit", "updated_at"])
+        return None
+    settings.parameters = list(fitted.parameters)
+    settings.parameters_fitted_at = timezone.now()
+    settings.parameters_review_count = fitted.review_count
+    settings.save()
+    learner_cards_rederive(user=user)
+    return fitted
