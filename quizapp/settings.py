@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "quizapp.accounts",
     "quizapp.bank",
     "quizapp.study",
+    "quizapp.quizzes",
+    "quizapp.classroom",
     "frontend",
 ]
 

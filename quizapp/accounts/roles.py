@@ -3,46 +3,49 @@
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 from quizapp.accounts.models import TEACHERS_GROUP
 
-# App label → model names whose add/change/delete/view permissions teachers get. Apps that do
-# not exist yet are skipped, so the list can name models that later features add.
-TEACHER_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "bank": (
-        "source",
-        "deck",
-        "tag",
-        "question",
-        "choice",
-        "acceptedanswer",
-        "orderitem",
-        "matchpair",
-        "quote",
-    ),
-    "quizzes": ("quiz", "quizitem", "attempt", "response"),
-    "classroom": ("classroom", "enrolment", "assignment"),
+FULL = ("add", "change", "delete", "view")
+READ = ("view",)
+# What teachers may do in the admin, by app and model. Apps that are not installed are
+# skipped, so the list can name models that later features add. Object-level rules (only
+# your own quizzes and classes) are enforced by the admin classes on top of these.
+TEACHER_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "bank": {
+        "source": READ,
+        "deck": FULL,
+        "tag": FULL,
+        "question": FULL,
+        "choice": FULL,
+        "acceptedanswer": FULL,
+        "orderitem": FULL,
+        "matchpair": FULL,
+        "quote": FULL,
+        "paragraph": READ,
+        "deckquestion": FULL,
+    },
+    "quizzes": {
+        "quiz": FULL,
+        "quizitem": FULL,
+        "attempt": READ,
+        "attemptquestion": READ,
+        "response": READ,
+        "regrade": READ,
+    },
+    "classroom": {"classroom": FULL, "enrolment": FULL, "assignment": FULL},
 }
-READ_ONLY_FOR_TEACHERS = {("bank", "source")}
 
 
 def teacher_group_permissions() -> list[Permission]:
-    wanted = []
-    for app_label, model_names in TEACHER_MODEL_PERMISSIONS.items():
+    wanted = Q()
+    for app_label, models in TEACHER_PERMISSIONS.items():
         if not apps.is_installed(f"quizapp.{app_label}"):
             continue
-        for model_name in model_names:
-            actions = (
-                ("view",)
-                if (app_label, model_name) in READ_ONLY_FOR_TEACHERS
-                else ("add", "change", "delete", "view")
-            )
-            wanted += [f"{action}_{model_name}" for action in actions]
-    return list(
-        Permission.objects.filter(
-            content_type__app_label__in=TEACHER_MODEL_PERMISSIONS, codename__in=wanted
-        )
-    )
+        codenames = [f"{action}_{model}" for model, actions in models.items() for action in actions]
+        wanted |= Q(content_type__app_label=app_label, codename__in=codenames)
+    return list(Permission.objects.filter(wanted)) if wanted else []
 
 
 @transaction.atomic

@@ -153,6 +153,36 @@ class AnswerKey:
             set_(self, "value", _to_decimal(self.value))
         set_(self, "tolerance", _to_decimal(self.tolerance))
 
+    def to_json(self) -> dict:
+        """A JSON-safe snapshot (quiz attempts keep the key they were graded with)."""
+        return {
+            "type": self.type.value,
+            "choices": [[c.id, c.text, c.correct] for c in self.choices],
+            "answer_bool": self.answer_bool,
+            "accepted": list(self.accepted),
+            "typo_tolerance": self.typo_tolerance,
+            "value": None if self.value is None else str(self.value),
+            "tolerance": str(self.tolerance),
+            "unit": self.unit,
+            "items": [[i.id, i.text] for i in self.items],
+            "pairs": [[p.id, p.left, p.right] for p in self.pairs],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> AnswerKey:
+        return cls(
+            type=QuestionType(data["type"]),
+            choices=tuple(ChoiceKey(i, t, c) for i, t, c in data["choices"]),
+            answer_bool=data["answer_bool"],
+            accepted=tuple(data["accepted"]),
+            typo_tolerance=data["typo_tolerance"],
+            value=None if data["value"] is None else Decimal(data["value"]),
+            tolerance=Decimal(data["tolerance"]),
+            unit=data["unit"],
+            items=tuple(ItemKey(i, t) for i, t in data["items"]),
+            pairs=tuple(PairKey(i, left, right) for i, left, right in data["pairs"]),
+        )
+
 
 @dataclass(frozen=True)
 class Grade:

@@ -50,6 +50,22 @@ def test_demo_fixture_loads_idempotently_with_roles(db):
     assert first["admin"][0] == Role.ADMIN
 
 
+def test_demo_class_has_the_documented_join_code_and_an_assigned_quiz(db):
+    from django.core.management import call_command
+
+    from quizapp.classroom.models import Assignment, Classroom
+
+    call_command("seed_content", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    classroom = Classroom.objects.get()
+    assert classroom.join_code == "KARABAKH"
+    assert [s.username for s in classroom.students.all()] == ["ani"]
+    assignment = Assignment.objects.get(classroom=classroom)
+    assert assignment.quiz.items.count() == 10
+    assert assignment.quiz.owner.username == "teacher"
+
+
 def test_demo_accounts_are_refused_in_production(db, settings):
     import pytest
     from django.core.management import call_command

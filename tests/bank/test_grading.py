@@ -1089,3 +1089,14 @@ def test_numeric_grade_matches_exact_distance_rule(key, offset):
     assume(abs(answer) <= 10**15)
     result = grade(key, answer)
     assert result.correct == (abs(offset) <= key.tolerance)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_answer_key_survives_a_json_round_trip(data):
+    import json
+
+    key = data.draw(any_valid_key)
+    restored = AnswerKey.from_json(json.loads(json.dumps(key.to_json())))
+    assert restored == key
+    assert grade(restored, correct_answer(key)).score == 1.0

@@ -1,0 +1,311 @@
+"""Reads for quizzes: who may take what, what a learner may see of an attempt, item analysis."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from quizapp.bank import grading
+from quizapp.bank.grading import QuestionType
+from quizapp.quizzes.models import Attempt, AttemptQuestion, FeedbackMode, Quiz
+
+# --------------------------------------------------------------------------------------------
+# Who may take a quiz: the one rule every face uses.
+# --------------------------------------------------------------------------------------------
+
+
+def quizzes_available_to(user) -> QuerySet[Quiz]:
+    """Published quizzes the learner may see: public ones, and ones assigned to a class they
+    are enrolled in. (Assignments live in the classroom app; its reverse relations are
+    queried by name so this app does not import it.)"""
+    assigned = Quiz.objects.filter(
+        pk=OuterRef("pk"), assignments__classroom__enrolments__student=user
+    )
+    return Quiz.objects.published().filter(Q(visibility=Quiz.Visibility.PUBLIC) | Exists(assigned))
+
+
+def quiz_is_available_to(*, user, quiz: Quiz) -> bool:
+    return quizzes_available_to(user).filter(pk=quiz.pk).exists()
+
+
+def quizzes_open_to(user, now: datetime | None = None) -> QuerySet[Quiz]:
+    """Available quizzes that are open now (started or not by this learner)."""
+    now = now or timezone.now()
+    return (
+        quizzes_available_to(user)
+        .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+    )
+
+
+def attempts_of(user) -> QuerySet[Attempt]:
+    """A learner's own attempts: the only ones any learner-facing face may load."""
+    return Attempt.objects.filter(user=user).select_related("quiz")
+
+
+# --------------------------------------------------------------------------------------------
+# What a learner may see of an attempt.
+# --------------------------------------------------------------------------------------------
+
+
+def results_visible(attempt: Attempt, now: datetime) -> bool:
+    """Whether grades, correct answers and explanations of the whole attempt may be shown."""
+    mode = attempt.quiz.feedback_mode
+    if not attempt.is_submitted:
+        return False
+    if mode == FeedbackMode.AFTER_CLOSE:
+        return attempt.quiz.closes_at is not None and now >= attempt.quiz.closes_at
+    return True
+
+
+@dataclass(frozen=True)
+class OptionView:
+    id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    correct: bool
+    score: float
+    points_awarded: Decimal
+    feedback: str
+    correct_answer: object
+    correct_answer_text: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    question_id: int
+    position: int
+    type: str
+    prompt: str
+    points: Decimal
+    choices: list[OptionView] = field(default_factory=list)
+    items: list[OptionView] = field(default_factory=list)
+    lefts: list[OptionView] = field(default_factory=list)
+    rights: list[OptionView] = field(default_factory=list)
+    unit: str = ""
+    answer: object = None
+    answered: bool = False
+    result: QuestionResult | None = None
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    attempt: Attempt
+    questions: list[QuestionView]
+    results_visible: bool
+    seconds_left: int | None
+    score: Decimal | None = None
+    max_score: Decimal | None = None
+    percentage: Decimal | None = None
+    passed: bool | None = None
+
+
+def _question_view(aq: AttemptQuestion, reveal: bool) -> QuestionView:
+    key = grading.AnswerKey.from_json(aq.answer_key)
+    order = aq.display_order
+    response = getattr(aq, "response", None)
+    choices = {c.id: c.text for c in key.choices}
+    items = {i.id: i.text for i in key.items}
+    pairs = {p.id: p for p in key.pairs}
+    result = None
+    if reveal and response is not None:
+        result = QuestionResult(
+            correct=bool(response.correct),
+            score=response.score or 0.0,
+            points_awarded=response.points_awarded or Decimal(0),
+            feedback=response.feedback,
+            correct_answer=grading.correct_answer(key),
+            correct_answer_text=grading.correct_answer_text(key),
+            explanation=aq.explanation,
+        )
+    elif reveal:
+        result = QuestionResult(
+            correct=False,
+            score=0.0,
+            points_awarded=Decimal(0),
+            feedback="Not answered.",
+            correct_answer=grading.correct_answer(key),
+            correct_answer_text=grading.correct_answer_text(key),
+            explanation=aq.explanation,
+        )
+    return QuestionView(
+        question_id=aq.question_id,
+        position=aq.position,
+        type=key.type.value,
+        prompt=aq.prompt,
+        points=aq.points,
+        choices=[OptionView(i, choices[i]) for i in order if i in choices]
+        if key.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE)
+        else [],
+        items=[OptionView(i, items[i]) for i in order] if key.type == QuestionType.ORDERING else [],
+        lefts=[OptionView(p.id, p.left) for p in key.pairs],
+        rights=[OptionView(i, pairs[i].right) for i in order]
+        if key.type == QuestionType.MATCHING
+        else [],
+        unit=key.unit,
+        answer=response.answer if response is not None else None,
+        answered=response is not None,
+        result=result,
+    )
+
+
+def attempt_view(*, attempt: Attempt, now: datetime | None = None) -> AttemptView:
+    """Everything a learner may see of their attempt now, and nothing more.
+
+    Before the quiz's feedback mode allows it, no correct answer, correctness flag, score
+    (per question or total) or explanation is in the returned data, so no face can leak it.
+    `immediate` reveals each question once answered (the answer is then locked) and the
+    totals after submission; `after_submit` reveals everything after submission;
+    `after_close` only once the quiz has closed.
+    """
+    now = now or timezone.now()
+    quiz = attempt.quiz
+    whole = results_visible(attempt, now)
+    immediate = quiz.feedback_mode == FeedbackMode.IMMEDIATE
+    questions = [
+        _question_view(
+            aq, reveal=whole or (immediate and getattr(aq, "response", None) is not None)
+        )
+        for aq in attempt.questions.select_related("response").order_by("position")
+    ]
+    seconds_left = None
+    if not attempt.is_submitted and attempt.deadline is not None:
+        seconds_left = max(0, int((attempt.deadline - now).total_seconds()))
+    return AttemptView(
+        attempt=attempt,
+        questions=questions,
+        results_visible=whole,
+        seconds_left=seconds_left,
+        score=attempt.score if whole else None,
+        max_score=attempt.max_score,
+        percentage=attempt.percentage if whole else None,
+        passed=attempt.passed if whole else None,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Item analysis (as Moodle's quiz statistics).
+# --------------------------------------------------------------------------------------------
+
+GROUP_SHARE = 0.27
+MIN_RESPONSES_FOR_FLAGS = 10
+LOW_DISCRIMINATION = 0.2
+FACILITY_RANGE = (0.2, 0.9)
+
+
+@dataclass(frozen=True)
+class ItemStatistics:
+    question_id: int
+    question_slug: str
+    prompt: str
+    responses: int
+    facility: float | None
+    discrimination: float | None
+    average_time: timedelta | None
+    wrong_choice_picks: dict[str, int]
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ItemAnalysis:
+    quiz: Quiz
+    attempts: int
+    items: list[ItemStatistics]
+
+
+def quiz_item_analysis(*, quiz: Quiz, students: QuerySet | None = None) -> ItemAnalysis:
+    """Facility, discrimination, average time and wrong-choice picks per question.
+
+    Uses each learner's first submitted attempt (later attempts are coloured by having seen
+    the questions). Facility is the mean score (partial credit counts; unanswered is 0).
+    Discrimination is the mean item score of the top 27% of attempts by total score minus
+    that of the bottom 27%. Items are flagged as likely broken with enough responses
+    (≥ 10): discrimination below 0.2, or facility outside 0.2–0.9. Three queries.
+    """
+    attempts = Attempt.objects.filter(quiz=quiz, status=Attempt.Status.SUBMITTED)
+    if students is not None:
+        attempts = attempts.filter(user__in=students)
+    first: dict[int, Attempt] = {}
+    for attempt in attempts.order_by("user_id", "number"):
+        first.setdefault(attempt.user_id, attempt)
+    chosen = list(first.values())
+    aqs = (
+        AttemptQuestion.objects.filter(attempt__in=[a.pk for a in chosen])
+        .select_related("response", "question")
+        .order_by("position")
+    )
+    per_item: dict[int, dict[int, float]] = defaultdict(dict)  # question → attempt → score
+    times: dict[int, list[timedelta]] = defaultdict(list)
+    picks: dict[int, Counter] = defaultdict(Counter)
+    info: dict[int, AttemptQuestion] = {}
+    for aq in aqs:
+        info.setdefault(aq.question_id, aq)
+        response = getattr(aq, "response", None)
+        per_item[aq.question_id][aq.attempt_id] = (response.score or 0.0) if response else 0.0
+        if response is None:
+            continue
+        times[aq.question_id].append(response.time_spent)
+        key = aq.answer_key
+        if key["type"] in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
+            wrong = {cid: text for cid, text, correct in key["choices"] if not correct}
+            picked = response.answer if isinstance(response.answer, list) else [response.answer]
+            for choice_id in picked:
+                if _as_int(choice_id) in wrong:
+                    picks[aq.question_id][wrong[_as_int(choice_id)]] += 1
+
+    ranked = sorted(chosen, key=lambda a: (a.percentage or Decimal(0), a.pk))
+    group = max(1, round(len(ranked) * GROUP_SHARE)) if ranked else 0
+    bottom = {a.pk for a in ranked[:group]}
+    top = {a.pk for a in ranked[-group:]} if group else set()
+
+    items = []
+    for question_id, scores in per_item.items():
+        aq = info[question_id]
+        n = len(scores)
+        facility = sum(scores.values()) / n if n else None
+        discrimination = None
+        if len(ranked) >= 2:
+            top_scores = [scores[a] for a in top if a in scores]
+            bottom_scores = [scores[a] for a in bottom if a in scores]
+            if top_scores and bottom_scores:
+                discrimination = sum(top_scores) / len(top_scores) - sum(bottom_scores) / len(
+                    bottom_scores
+                )
+        flags = []
+        if n >= MIN_RESPONSES_FOR_FLAGS:
+            if discrimination is not None and discrimination < LOW_DISCRIMINATION:
+                flags.append("low discrimination")
+            if facility is not None and facility < FACILITY_RANGE[0]:
+                flags.append("too hard")
+            if facility is not None and facility > FACILITY_RANGE[1]:
+                flags.append("too easy")
+        item_times = times[question_id]
+        items.append(
+            ItemStatistics(
+                question_id=question_id,
+                question_slug=aq.question.slug,
+                prompt=aq.prompt,
+                responses=n,
+                facility=facility,
+                discrimination=discrimination,
+                average_time=sum(item_times, timedelta()) / len(item_times) if item_times else None,
+                wrong_choice_picks=dict(picks[question_id].most_common()),
+                flags=tuple(flags),
+            )
+        )
+    items.sort(key=lambda item: info[item.question_id].position)
+    return ItemAnalysis(quiz=quiz, attempts=len(chosen), items=items)
+
+
+def _as_int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
