@@ -297,3 +297,43 @@ def _parts_sync(question: Question, model, related_name: str, rows: Sequence[dic
     extra = [row.pk for row in stored[len(rows) :]]
     if extra:
         model.objects.filter(pk__in=extra).delete()
+
+
+@transaction.atomic
+def question_duplicate(*, question: Question, owner) -> Question:
+    """A draft copy owned by `owner`, with all its parts, decks and tags (e.g. to adapt a
+    shared question)."""
+    original = (
+        Question.objects.with_answer_parts()
+        .prefetch_related("tags", "memberships")
+        .get(pk=question.pk)
+    )
+    base = f"{original.slug}-copy"
+    slug, n = base, 1
+    while Question.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    copy = Question.objects.get(pk=original.pk)
+    copy.pk = None
+    copy.slug, copy.owner, copy.status, copy.version = slug, owner, Question.Status.DRAFT, 1
+    copy.content_hash = ""
+    copy.save()
+    copy.tags.set(original.tags.all())
+    for membership in original.memberships.all():
+        DeckQuestion.objects.create(
+            deck_id=membership.deck_id, question=copy, position=membership.position
+        )
+    for model, related in (
+        (Choice, "choices"),
+        (AcceptedAnswer, "accepted_answers"),
+        (OrderItem, "order_items"),
+        (MatchPair, "match_pairs"),
+        (Quote, "quotes"),
+    ):
+        rows = list(getattr(original, related).all())
+        for row in rows:
+            row.pk = None
+            row.question = copy
+        model.objects.bulk_create(rows)
+    question_bump_version_if_changed(question=copy)
+    return copy

@@ -1,7 +1,7 @@
 """Reads for classes, including the reports teachers need."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, QuerySet, Value
@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from quizapp.bank.models import Deck
 from quizapp.classroom.models import Assignment, Classroom
-from quizapp.quizzes.models import Attempt
+from quizapp.quizzes.models import Attempt, Quiz
 from quizapp.study.fitting import DEFAULT_PARAMETERS
 from quizapp.study.models import CardState
 from quizapp.study.scheduling import day_number
@@ -183,3 +183,58 @@ def class_deck_memory(*, classroom: Classroom, now: datetime | None = None) -> l
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class FlaggedItem:
+    quiz_id: int
+    quiz_title: str
+    question_slug: str
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TeacherDashboard:
+    classes: list[Classroom]
+    recent_submissions: list[Attempt]
+    due_this_week: list[Assignment]
+    flagged_items: list[FlaggedItem]
+
+
+DASHBOARD_QUIZZES = 10
+
+
+def teacher_dashboard(*, user, now: datetime | None = None) -> TeacherDashboard:
+    """The admin home for a teacher: their classes, recent submissions to their quizzes,
+    assignments due in the next seven days, and items the item analysis flags (for their
+    most recently answered quizzes). A bounded number of queries."""
+    from quizapp.quizzes.selectors import quiz_item_analysis
+
+    now = now or timezone.now()
+    classes = list(
+        classes_taught_by(user).annotate(student_count=Count("enrolments", distinct=True))
+    )
+    own_attempts = Attempt.objects.filter(status=Attempt.Status.SUBMITTED)
+    if not user.is_superuser:
+        own_attempts = own_attempts.filter(quiz__owner=user)
+    recent = list(own_attempts.select_related("quiz", "user").order_by("-submitted_at")[:10])
+    due = list(
+        Assignment.objects.filter(
+            classroom__in=[c.pk for c in classes],
+            due_at__gte=now,
+            due_at__lt=now + timedelta(days=7),
+        )
+        .select_related("classroom", "quiz", "deck")
+        .order_by("due_at")
+    )
+    quiz_ids = list(
+        own_attempts.values_list("quiz_id", flat=True)
+        .order_by("quiz_id")
+        .distinct()[:DASHBOARD_QUIZZES]
+    )
+    flagged = []
+    for quiz in Quiz.objects.filter(pk__in=quiz_ids):
+        for item in quiz_item_analysis(quiz=quiz).items:
+            if item.flags:
+                flagged.append(FlaggedItem(quiz.pk, quiz.title, item.question_slug, item.flags))
+    return TeacherDashboard(classes, recent, due, flagged)

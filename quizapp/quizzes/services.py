@@ -18,6 +18,7 @@ from quizapp.quizzes.models import (
     AttemptQuestion,
     FeedbackMode,
     Quiz,
+    QuizItem,
     Regrade,
     Response,
 )
@@ -361,3 +362,17 @@ def question_regrade(*, question: Question, by, now: datetime | None = None) -> 
             for c in changes
         ],
     )
+
+
+@transaction.atomic
+def quiz_items_add(*, quiz: Quiz, questions: list[Question], by) -> int:
+    """Append questions to a quiz (1 point each), skipping ones already in it."""
+    if not (by.is_superuser or quiz.owner_id == by.pk):
+        raise QuizError("not_owner", "You can only change your own quizzes.")
+    present = set(quiz.items.values_list("question_id", flat=True))
+    start = (quiz.items.aggregate(m=Max("position"))["m"] or 0) + 1
+    new = [q for q in questions if q.pk not in present]
+    QuizItem.objects.bulk_create(
+        QuizItem(quiz=quiz, question=q, position=start + i) for i, q in enumerate(new)
+    )
+    return len(new)

@@ -32,7 +32,8 @@ def test_teacher_can_open_the_admin(client, teacher):
     client.force_login(teacher)
     response = client.get("/admin/")
     assert response.status_code == 200
-    assert b"Site administration" in response.content
+    assert b"Teacher home" in response.content
+    assert b"Your classes" in response.content
 
 
 def test_demo_fixture_loads_idempotently_with_roles(db):

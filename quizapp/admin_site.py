@@ -1,0 +1,101 @@
+"""The teacher-facing admin: a site with a teacher home page, and ownership rules.
+
+Teachers (staff in the Teachers group) see and edit only what they own, and may read and
+reuse the shared, seeded bank (rows without an owner); superusers see everything. Every
+ModelAdmin of an owned model inherits `OwnedAdmin`, so changelists, change views, custom
+views and actions all go through the same `get_queryset` and permission checks.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.contrib.admin.utils import unquote
+from django.db.models import Q
+from django.http import Http404
+
+
+class QuizappAdminSite(admin.AdminSite):
+    site_header = "quizapp — teacher admin"
+    site_title = "quizapp admin"
+    index_title = "Teacher home"
+    index_template = "admin/quizapp_index.html"
+
+    def index(self, request, extra_context=None):
+        from quizapp.classroom.selectors import teacher_dashboard
+
+        extra_context = {**(extra_context or {}), "dashboard": teacher_dashboard(user=request.user)}
+        return super().index(request, extra_context)
+
+
+class QuizappAdminConfig(AdminConfig):
+    default_site = "quizapp.admin_site.QuizappAdminSite"
+
+
+class OwnedAdmin(admin.ModelAdmin):
+    """Rows a teacher owns are theirs to edit; shared rows (no owner) they may only read.
+
+    `owner_lookup` is the path to the owning user (e.g. "owner" or "teachers");
+    `shared_lookup` filters rows everyone may read (None: nothing is shared).
+    """
+
+    owner_lookup = "owner"
+    shared_lookup: Q | None = None
+
+    def owned_filter(self, request) -> Q:
+        return Q(**{self.owner_lookup: request.user})
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        visible = self.owned_filter(request)
+        if self.shared_lookup is not None:
+            visible |= self.shared_lookup
+        return queryset.filter(visible).distinct()
+
+    def _visible_or_404(self, request, object_id) -> None:
+        # Django's admin answers a missing object with a redirect; another teacher's object
+        # must look exactly like one that does not exist, so answer 404 instead.
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404("No such object.")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def owned_only(self, request, queryset):
+        """Narrow a selection (e.g. an action's) to the rows this user may change."""
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(self.owned_filter(request))
+
+    def is_owned(self, request, obj) -> bool:
+        if obj is None or request.user.is_superuser:
+            return True
+        return type(obj)._default_manager.filter(self.owned_filter(request), pk=obj.pk).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self.is_owned(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self.is_owned(request, obj)
+
+    def get_owned_object(self, request, object_id):
+        """For custom views: the object if this user may change it, else 404."""
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_change_permission(request, obj):
+            raise Http404("No such object, or it is not yours.")
+        return obj
+
+    def get_viewable_object(self, request, object_id):
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_view_or_change_permission(request, obj):
+            raise Http404("No such object.")
+        return obj

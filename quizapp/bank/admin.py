@@ -1,0 +1,548 @@
+"""Question bank in the teacher admin: type-aware editors, provenance, preview, bulk actions."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from quizapp.admin_site import OwnedAdmin
+from quizapp.bank import grading
+from quizapp.bank.grading import QuestionType
+from quizapp.bank.models import (
+    AcceptedAnswer,
+    Choice,
+    Deck,
+    DeckQuestion,
+    MatchPair,
+    OrderItem,
+    Paragraph,
+    Question,
+    Quote,
+    Source,
+    Tag,
+)
+from quizapp.bank.selectors import source_coverage
+from quizapp.bank.services import question_bump_version_if_changed, question_duplicate
+
+CHOICE_TYPES = {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE}
+# Which inline holds the parts of which question type.
+PART_OF_TYPE = {
+    QuestionType.SINGLE_CHOICE: "choices",
+    QuestionType.MULTIPLE_CHOICE: "choices",
+    QuestionType.SHORT_TEXT: "accepted",
+    QuestionType.ORDERING: "items",
+    QuestionType.MATCHING: "pairs",
+}
+
+
+def _key_with_part(question: Question, part: str, rows: list[dict]) -> grading.AnswerKey:
+    """The grading key the question will have with these rows as its `part`."""
+    parts = {
+        "choices": tuple(
+            grading.ChoiceKey(i, r["text"], bool(r.get("is_correct"))) for i, r in enumerate(rows)
+        )
+        if part == "choices"
+        else (),
+        "accepted": tuple(r["text"] for r in rows) if part == "accepted" else (),
+        "items": tuple(grading.ItemKey(i, r["text"]) for i, r in enumerate(rows))
+        if part == "items"
+        else (),
+        "pairs": tuple(grading.PairKey(i, r["left"], r["right"]) for i, r in enumerate(rows))
+        if part == "pairs"
+        else (),
+    }
+    return grading.AnswerKey(
+        type=question.type,
+        answer_bool=question.answer_bool,
+        typo_tolerance=question.typo_tolerance,
+        value=question.numeric_value,
+        tolerance=question.numeric_tolerance,
+        unit=question.numeric_unit,
+        **parts,
+    )
+
+
+class PartFormSet(BaseInlineFormSet):
+    """Validates a question's parts against its type with the grading module's own rules."""
+
+    part = ""
+
+    def clean(self):
+        super().clean()
+        question = self.instance
+        if not question.type or any(form.errors for form in self.forms):
+            return
+        rows = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        belongs = PART_OF_TYPE.get(QuestionType(question.type)) == self.part
+        if not belongs:
+            if rows:
+                raise forms.ValidationError(
+                    f"A {QuestionType(question.type).label.lower()} question has no "
+                    f"{self.part}; remove these rows."
+                )
+            return
+        problems = grading.validate_key(_key_with_part(question, self.part, rows))
+        if problems:
+            raise forms.ValidationError([p[0].upper() + p[1:] + "." for p in problems])
+
+
+class ChoiceFormSet(PartFormSet):
+    part = "choices"
+
+
+class AcceptedFormSet(PartFormSet):
+    part = "accepted"
+
+
+class ItemFormSet(PartFormSet):
+    part = "items"
+
+
+class PairFormSet(PartFormSet):
+    part = "pairs"
+
+
+class QuoteFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        source = self.instance.source
+        for form in self.forms:
+            data = form.cleaned_data
+            if not data or data.get("DELETE"):
+                continue
+            paragraph = data.get("paragraph")
+            if source is None:
+                raise forms.ValidationError("Choose the question's source before adding quotes.")
+            if paragraph and paragraph.source_id != source.pk:
+                form.add_error("paragraph", f"Pick a paragraph of “{source}”.")
+            elif paragraph and data.get("text") and data["text"] not in paragraph.text:
+                form.add_error(
+                    "text",
+                    f"Not found verbatim in ¶{paragraph.number}. Copy it exactly, including "
+                    "’ “ ” — characters.",
+                )
+
+
+class PartInline(admin.TabularInline):
+    extra = 0
+    min_num = 0
+    ordering = ("position",)
+    fields: tuple = ()
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._owned(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._owned(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._owned(request, obj)
+
+    def _owned(self, request, obj) -> bool:
+        return obj is None or request.user.is_superuser or obj.owner_id == request.user.pk
+
+
+class ChoiceInline(PartInline):
+    model = Choice
+    formset = ChoiceFormSet
+    fields = ("position", "text", "is_correct")
+    extra = 3
+
+
+class AcceptedAnswerInline(PartInline):
+    model = AcceptedAnswer
+    formset = AcceptedFormSet
+    fields = ("position", "text")
+    extra = 2
+    verbose_name = "accepted answer (the first is the canonical one)"
+
+
+class OrderItemInline(PartInline):
+    model = OrderItem
+    formset = ItemFormSet
+    fields = ("position", "text")
+    extra = 3
+    verbose_name = "item (list them in the correct order)"
+
+
+class MatchPairInline(PartInline):
+    model = MatchPair
+    formset = PairFormSet
+    fields = ("position", "left", "right")
+    extra = 3
+
+
+class QuoteInline(PartInline):
+    model = Quote
+    formset = QuoteFormSet
+    fields = ("position", "paragraph", "text")
+    extra = 1
+    verbose_name = "supporting quote (verbatim from the source)"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "paragraph":
+            kwargs["queryset"] = Paragraph.objects.select_related("source").order_by(
+                "source__title", "number"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+INLINES_BY_TYPE = {
+    QuestionType.SINGLE_CHOICE: [ChoiceInline],
+    QuestionType.MULTIPLE_CHOICE: [ChoiceInline],
+    QuestionType.SHORT_TEXT: [AcceptedAnswerInline],
+    QuestionType.ORDERING: [OrderItemInline],
+    QuestionType.MATCHING: [MatchPairInline],
+    QuestionType.TRUE_FALSE: [],
+    QuestionType.NUMERIC: [],
+}
+
+
+class DeckMembershipInline(admin.TabularInline):
+    model = DeckQuestion
+    extra = 1
+    fields = ("deck", "position")
+    verbose_name = "deck"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "deck" and not request.user.is_superuser:
+            kwargs["queryset"] = Deck.objects.filter(Q(owner=request.user) | Q(owner__isnull=True))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class QuestionForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = (
+            "slug",
+            "type",
+            "prompt",
+            "explanation",
+            "difficulty",
+            "tags",
+            "status",
+            "answer_bool",
+            "typo_tolerance",
+            "numeric_value",
+            "numeric_tolerance",
+            "numeric_unit",
+            "shuffle_choices",
+            "source",
+        )
+
+    def clean(self):
+        data = super().clean()
+        qtype = data.get("type")
+        if not qtype:
+            return data
+        qtype = QuestionType(qtype)
+        if qtype == QuestionType.TRUE_FALSE and data.get("answer_bool") is None:
+            self.add_error("answer_bool", "Say whether the statement is true or false.")
+        if qtype == QuestionType.NUMERIC and data.get("numeric_value") is None:
+            self.add_error("numeric_value", "A numeric question needs its value.")
+        return data
+
+
+@admin.register(Question)
+class QuestionAdmin(OwnedAdmin):
+    form = QuestionForm
+    shared_lookup = Q(owner__isnull=True, status=Question.Status.PUBLISHED)
+    list_display = ("slug", "type", "status", "version", "owner", "deck_list", "difficulty")
+    list_filter = (
+        "decks",
+        "type",
+        "tags",
+        "status",
+        "source",
+        ("owner", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("slug", "prompt", "explanation")
+    list_select_related = ("owner",)
+    list_per_page = 50
+    readonly_fields = ("version", "owner", "source_paragraphs", "preview_link")
+    filter_horizontal = ("tags",)
+    actions = ("publish", "retire", "duplicate", "add_to_quiz")
+
+    class Media:
+        css = {"all": ("quizapp_admin/admin.css",)}
+
+    fieldsets = (
+        (
+            None,
+            {"fields": ("slug", "type", "prompt", "explanation", "difficulty", "tags", "status")},
+        ),
+        (
+            "Answer (the fields for the question's type; list parts are edited below)",
+            {
+                "fields": (
+                    "answer_bool",
+                    "typo_tolerance",
+                    "numeric_value",
+                    "numeric_tolerance",
+                    "numeric_unit",
+                    "shuffle_choices",
+                )
+            },
+        ),
+        ("Provenance", {"fields": ("source", "source_paragraphs")}),
+        ("About", {"fields": ("version", "owner", "preview_link")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("decks")
+
+    @admin.display(description="decks")
+    def deck_list(self, obj):
+        return ", ".join(deck.slug for deck in obj.decks.all())
+
+    def get_inlines(self, request, obj):
+        if obj is None:
+            parts = [ChoiceInline, AcceptedAnswerInline, OrderItemInline, MatchPairInline]
+        else:
+            parts = INLINES_BY_TYPE[QuestionType(obj.type)]
+        return [*parts, QuoteInline, DeckMembershipInline]
+
+    @admin.display(description="Source paragraphs (copy a quote from here)")
+    def source_paragraphs(self, obj):
+        if obj is None or obj.source_id is None:
+            return "Choose a source and save to see its numbered paragraphs."
+        paragraphs = obj.source.paragraphs.all()
+        return format_html(
+            '<ol class="quizapp-paragraphs">{}</ol>',
+            format_html_join(
+                "",
+                '<li value="{}"><small>¶{}</small> {}</li>',
+                ((p.number, p.number, p.text) for p in paragraphs),
+            ),
+        )
+
+    @admin.display(description="Preview and regrade")
+    def preview_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "Save to preview."
+        return format_html(
+            '<a href="{}">Preview as a student and grade a sample answer</a> · '
+            '<a href="{}">Regrade quiz answers with the current key</a>',
+            reverse("admin:bank_question_preview", args=[obj.pk]),
+            reverse("admin:bank_question_regrade", args=[obj.pk]),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change and not request.user.is_superuser:
+            obj.owner = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        question_bump_version_if_changed(question=form.instance)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="bank_question_preview",
+            ),
+            path(
+                "<path:object_id>/regrade/",
+                self.admin_site.admin_view(self.regrade_view),
+                name="bank_question_regrade",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, object_id):
+        from quizapp.bank.answer_forms import answer_form_for
+
+        question = self.get_viewable_object(request, object_id)
+        question = Question.objects.with_answer_parts().get(pk=question.pk)
+        key = question.answer_key()
+        form = answer_form_for(key, data=request.POST if request.method == "POST" else None)
+        result = error = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = grading.grade(key, form.answer())
+            except grading.MalformedAnswer as malformed:
+                error = str(malformed)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Preview: {question.slug}",
+            "question": question,
+            "card": question.flashcard(),
+            "form": form,
+            "result": result,
+            "error": error,
+            "correct_answer": grading.correct_answer_text(key),
+        }
+        return TemplateResponse(request, "admin/bank/question/preview.html", context)
+
+    def regrade_view(self, request, object_id):
+        """After accepting a new answer variant: regrade past quiz answers on purpose."""
+        from quizapp.quizzes.models import Response
+        from quizapp.quizzes.services import question_regrade
+
+        question = self.get_owned_object(request, object_id)
+        regrade = None
+        if request.method == "POST":
+            regrade = question_regrade(question=question, by=request.user)
+            self.message_user(
+                request,
+                f"{regrade.responses_checked} answer(s) regraded; "
+                f"{len(regrade.changes)} score(s) changed.",
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Regrade answers to {question.slug}",
+            "question": question,
+            "answers": Response.objects.filter(attempt_question__question=question).count(),
+            "regrade": regrade,
+        }
+        return TemplateResponse(request, "admin/bank/question/regrade.html", context)
+
+    @admin.action(description="Publish the selected questions (yours)")
+    def publish(self, request, queryset):
+        self._set_status(request, queryset, Question.Status.PUBLISHED)
+
+    @admin.action(description="Retire the selected questions (yours)")
+    def retire(self, request, queryset):
+        self._set_status(request, queryset, Question.Status.RETIRED)
+
+    def _set_status(self, request, queryset, status):
+        owned = self.owned_only(request, queryset)
+        with transaction.atomic():
+            changed = 0
+            for question in owned.exclude(status=status):
+                question.status = status
+                question.save(update_fields=["status", "updated_at"])
+                question_bump_version_if_changed(question=question)
+                changed += 1
+        skipped = queryset.count() - owned.count()
+        self.message_user(request, f"{changed} question(s) now {status}.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} shared question(s) skipped: duplicate them to edit.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Duplicate the selected questions as your drafts")
+    def duplicate(self, request, queryset):
+        copies = [question_duplicate(question=q, owner=request.user) for q in queryset]
+        self.message_user(
+            request, f"{len(copies)} draft copy(ies) made: {', '.join(c.slug for c in copies)}."
+        )
+
+    @admin.action(description="Add the selected questions to one of your quizzes")
+    def add_to_quiz(self, request, queryset):
+        from quizapp.quizzes.models import Quiz
+        from quizapp.quizzes.services import quiz_items_add
+
+        quizzes = (
+            Quiz.objects.all()
+            if request.user.is_superuser
+            else Quiz.objects.filter(owner=request.user)
+        )
+        if "quiz" in request.POST:
+            quiz = quizzes.filter(pk=request.POST["quiz"]).first()
+            if quiz is None:
+                self.message_user(request, "Choose one of your quizzes.", messages.ERROR)
+                return None
+            added = quiz_items_add(quiz=quiz, questions=list(queryset), by=request.user)
+            self.message_user(request, f"{added} question(s) added to “{quiz}”.")
+            return redirect(reverse("admin:quizzes_quiz_change", args=[quiz.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Add questions to a quiz",
+            "questions": queryset,
+            "quizzes": quizzes,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/bank/question/add_to_quiz.html", context)
+
+
+@admin.register(Deck)
+class DeckAdmin(OwnedAdmin):
+    shared_lookup = Q(owner__isnull=True)
+    list_display = ("title", "slug", "question_count", "owner", "position")
+    search_fields = ("title", "slug")
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("owner",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n=Count("memberships"))
+
+    @admin.display(description="questions", ordering="n")
+    def question_count(self, obj):
+        return obj.n
+
+    def save_model(self, request, obj, form, change):
+        if not change and not request.user.is_superuser:
+            obj.owner = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ("slug",)
+
+
+class ParagraphInline(admin.TabularInline):
+    model = Paragraph
+    fields = ("number", "text", "factual")
+    readonly_fields = ("number", "text")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ("title", "publisher", "slug", "coverage_link")
+    inlines = (ParagraphInline,)
+    readonly_fields = ("coverage_link",)
+
+    @admin.display(description="Coverage")
+    def coverage_link(self, obj):
+        url = reverse("admin:bank_source_coverage", args=[obj.pk])
+        return format_html('<a href="{}">Which paragraphs are cited</a>', url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/coverage/",
+                self.admin_site.admin_view(self.coverage_view),
+                name="bank_source_coverage",
+            ),
+            *super().get_urls(),
+        ]
+
+    def coverage_view(self, request, object_id):
+        source = self.get_object(request, object_id)
+        if source is None or not self.has_view_or_change_permission(request, source):
+            from django.http import Http404
+
+            raise Http404
+        coverage = source_coverage(source=source)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Coverage of “{source}”",
+            "source": source,
+            "coverage": coverage,
+            "uncovered": [p for p in coverage if p.uncovered],
+        }
+        return TemplateResponse(request, "admin/bank/source/coverage.html", context)

@@ -1,0 +1,224 @@
+"""Classes in the teacher admin: roster, join code, assignments and the class reports."""
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from quizapp.admin_reports import ReportTable, report_response
+from quizapp.admin_site import OwnedAdmin
+from quizapp.classroom.models import Assignment, Classroom, Enrolment
+from quizapp.classroom.selectors import class_deck_memory, class_results
+from quizapp.classroom.services import ClassroomError, join_code_regenerate
+from quizapp.quizzes.models import Quiz
+
+
+class EnrolmentInline(admin.TabularInline):
+    model = Enrolment
+    fields = ("student", "joined_at")
+    readonly_fields = ("joined_at",)
+    autocomplete_fields = ("student",)
+    extra = 0
+    verbose_name = "student"
+    verbose_name_plural = "roster"
+
+
+class AssignmentInline(admin.TabularInline):
+    model = Assignment
+    fields = ("quiz", "deck", "due_at")
+    extra = 1
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "quiz" and not request.user.is_superuser:
+            kwargs["queryset"] = Quiz.objects.filter(owner=request.user, published=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Classroom)
+class ClassroomAdmin(OwnedAdmin):
+    owner_lookup = "teachers"
+    list_display = ("name", "student_count", "join_code", "report_links")
+    search_fields = ("name",)
+    filter_horizontal = ("teachers",)
+    readonly_fields = ("join_code_display", "report_links")
+    fields = ("name", "teachers", "join_code_display", "report_links")
+    inlines = (EnrolmentInline, AssignmentInline)
+
+    class Media:
+        css = {"all": ("quizapp_admin/admin.css",)}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_students=Count("enrolments", distinct=True))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "teachers":
+            from django.contrib.auth import get_user_model
+
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description="students", ordering="n_students")
+    def student_count(self, obj):
+        return obj.n_students
+
+    @admin.display(description="Join code")
+    def join_code_display(self, obj):
+        if obj is None or obj.pk is None:
+            return "Made when the class is saved."
+        return format_html(
+            '<code class="quizapp-join-code">{}</code> <a href="{}">Regenerate…</a>',
+            obj.join_code,
+            reverse("admin:classroom_classroom_regenerate_code", args=[obj.pk]),
+        )
+
+    @admin.display(description="Reports")
+    def report_links(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}">results</a> · <a href="{}">memory per deck</a>',
+            reverse("admin:classroom_classroom_results", args=[obj.pk]),
+            reverse("admin:classroom_classroom_memory", args=[obj.pk]),
+        )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Whoever creates a class teaches it, whatever the teacher list said.
+        if not request.user.is_superuser:
+            form.instance.teachers.add(request.user)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for instance in instances:
+            if isinstance(instance, Enrolment) and instance.joined_at is None:
+                instance.joined_at = timezone.now()
+            if isinstance(instance, Assignment) and instance.created_by_id is None:
+                instance.created_by = request.user
+            instance.save()
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/results/",
+                view(self.results_view),
+                name="classroom_classroom_results",
+            ),
+            path(
+                "<path:object_id>/memory/",
+                view(self.memory_view),
+                name="classroom_classroom_memory",
+            ),
+            path(
+                "<path:object_id>/regenerate-code/",
+                view(self.regenerate_code_view),
+                name="classroom_classroom_regenerate_code",
+            ),
+            *super().get_urls(),
+        ]
+
+    def regenerate_code_view(self, request, object_id):
+        classroom = self.get_owned_object(request, object_id)
+        if request.method == "POST":
+            try:
+                code = join_code_regenerate(classroom=classroom, by=request.user)
+                self.message_user(request, f"New join code: {code}. The old one no longer works.")
+            except ClassroomError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            return redirect(reverse("admin:classroom_classroom_change", args=[classroom.pk]))
+        from django.template.response import TemplateResponse
+
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Regenerate the join code of {classroom}",
+            "classroom": classroom,
+        }
+        return TemplateResponse(request, "admin/classroom/classroom/regenerate.html", context)
+
+    def results_view(self, request, object_id):
+        classroom = self.get_owned_object(request, object_id)
+        results = class_results(classroom=classroom)
+        headers = ["Student"]
+        for assignment in results.assignments:
+            headers += [
+                f"{assignment.quiz} (due {assignment.due_at:%Y-%m-%d})",
+                "attempts",
+                "on time",
+            ]
+        rows = []
+        for student in results.students:
+            row = [student.get_username()]
+            for assignment in results.assignments:
+                cell = results.cell(student, assignment)
+                best = f"{cell.best_percentage:.1f}%" if cell.best_percentage is not None else None
+                on_time = {True: "on time", False: "late", None: "not submitted"}[cell.on_time]
+                row += [best, cell.attempts, on_time]
+            rows.append(row)
+        table = ReportTable(
+            title=f"Results: {classroom}",
+            headers=headers,
+            rows=rows,
+            notes="Best submitted score per assigned quiz; on time compares the first "
+            "submission with the due date.",
+        )
+        return report_response(
+            request,
+            self.admin_site,
+            opts=self.model._meta,
+            table=table,
+            back_url=reverse("admin:classroom_classroom_change", args=[classroom.pk]),
+        )
+
+    def memory_view(self, request, object_id):
+        classroom = self.get_owned_object(request, object_id)
+        rows = []
+        for memory in class_deck_memory(classroom=classroom):
+            at_risk = ", ".join(s.username for s in memory.at_risk)
+            rows.append(
+                [
+                    memory.deck.title,
+                    memory.students_studying,
+                    _percent(memory.average_recall),
+                    _percent(memory.mastered_share),
+                    round(memory.overdue_per_student, 1),
+                    at_risk or "none",
+                ]
+            )
+        table = ReportTable(
+            title=f"Memory per deck: {classroom}",
+            headers=[
+                "Deck",
+                "Students studying",
+                "Average predicted recall",
+                "Cards mastered",
+                "Overdue cards per student",
+                "Students at risk",
+            ],
+            rows=rows,
+            notes="Mastered: stability of 21 days or more. At risk: average predicted recall "
+            "below 70% or a fifth of their cards overdue.",
+        )
+        return report_response(
+            request,
+            self.admin_site,
+            opts=self.model._meta,
+            table=table,
+            back_url=reverse("admin:classroom_classroom_change", args=[classroom.pk]),
+        )
+
+
+def _percent(value):
+    return None if value is None else f"{value:.0%}"
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(OwnedAdmin):
+    owner_lookup = "classroom__teachers"
+    list_display = ("__str__", "classroom", "due_at")
+    list_select_related = ("classroom", "quiz", "deck")

@@ -1,0 +1,262 @@
+"""The quiz builder and quiz reports in the teacher admin."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from quizapp.admin_reports import ReportTable, report_response
+from quizapp.admin_site import OwnedAdmin
+from quizapp.bank.models import Question
+from quizapp.quizzes.models import Attempt, Quiz, QuizItem
+from quizapp.quizzes.selectors import quiz_item_analysis
+
+
+class QuizItemInline(admin.TabularInline):
+    model = QuizItem
+    fields = ("position", "question", "points")
+    autocomplete_fields = ("question",)
+    extra = 1
+    classes = ("quizapp-sortable",)
+    verbose_name = "question"
+    verbose_name_plural = "questions (drag to reorder, or use the arrows)"
+
+    class Media:
+        js = ("quizapp_admin/sortable-inline.js",)
+        css = {"all": ("quizapp_admin/admin.css",)}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "question" and not request.user.is_superuser:
+            kwargs["queryset"] = Question.objects.filter(
+                Q(owner=request.user) | Q(owner__isnull=True, status=Question.Status.PUBLISHED)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class AssignForm(forms.Form):
+    classroom = forms.ModelChoiceField(queryset=None, label="Class")
+    due_at = forms.DateTimeField(
+        label="Due", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        from quizapp.classroom.selectors import classes_taught_by
+
+        self.fields["classroom"].queryset = classes_taught_by(user)
+
+
+@admin.register(Quiz)
+class QuizAdmin(OwnedAdmin):
+    list_display = ("title", "published", "question_count", "feedback_mode", "closes_at", "reports")
+    list_filter = ("published", "feedback_mode")
+    search_fields = ("title", "description")
+    inlines = (QuizItemInline,)
+    readonly_fields = ("owner", "reports")
+    actions = ("publish", "unpublish", "assign_to_class")
+    fieldsets = (
+        (None, {"fields": ("title", "description", "visibility", "published", "owner", "reports")}),
+        (
+            "Random draw (instead of the listed questions)",
+            {
+                "fields": ("draw_count", "draw_deck", "draw_tag"),
+                "description": "Draw this many random published questions from a deck and/or "
+                "tag at each attempt. Leave at 0 to use the questions listed below.",
+            },
+        ),
+        (
+            "Timing",
+            {
+                "fields": ("opens_at", "closes_at", "time_limit"),
+                "description": "The time limit is enforced on the server; an attempt past its "
+                "deadline is submitted automatically.",
+            },
+        ),
+        (
+            "Attempts and feedback",
+            {
+                "fields": (
+                    "attempts_allowed",
+                    "shuffle_questions",
+                    "shuffle_choices",
+                    "feedback_mode",
+                    "pass_mark",
+                ),
+                "description": "Feedback “after the quiz closes” needs a closing time. Nothing "
+                "graded (scores, correct answers, explanations) is shown before the feedback "
+                "mode allows it.",
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_items=Count("items"))
+
+    @admin.display(description="questions", ordering="n_items")
+    def question_count(self, obj):
+        return f"{obj.draw_count} drawn" if obj.uses_draw else obj.n_items
+
+    @admin.display(description="reports")
+    def reports(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}">item analysis</a> · <a href="{}">preview</a>',
+            reverse("admin:quizzes_quiz_item_analysis", args=[obj.pk]),
+            reverse("admin:quizzes_quiz_preview", args=[obj.pk]),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.owner = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        # Positions follow the order on screen; renumber densely so they stay readable.
+        for position, item in enumerate(form.instance.items.order_by("position", "pk")):
+            if item.position != position:
+                QuizItem.objects.filter(pk=item.pk).update(position=position)
+
+    @admin.action(description="Publish the selected quizzes")
+    def publish(self, request, queryset):
+        count = self.owned_only(request, queryset).update(published=True)
+        self.message_user(request, f"{count} quiz(zes) published.")
+
+    @admin.action(description="Unpublish the selected quizzes")
+    def unpublish(self, request, queryset):
+        count = self.owned_only(request, queryset).update(published=False)
+        self.message_user(request, f"{count} quiz(zes) unpublished.")
+
+    @admin.action(description="Assign the selected quizzes to a class")
+    def assign_to_class(self, request, queryset):
+        from quizapp.classroom.services import ClassroomError, assignment_create
+
+        form = AssignForm(request.POST if "due_at" in request.POST else None, user=request.user)
+        if form.is_bound and form.is_valid():
+            done = 0
+            for quiz in self.owned_only(request, queryset):
+                try:
+                    assignment_create(
+                        classroom=form.cleaned_data["classroom"],
+                        quiz=quiz,
+                        due_at=form.cleaned_data["due_at"],
+                        by=request.user,
+                    )
+                    done += 1
+                except ClassroomError as error:
+                    self.message_user(request, f"{quiz}: {error.message}", messages.ERROR)
+            if done:
+                self.message_user(request, f"{done} quiz(zes) assigned.")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Assign to a class",
+            "quizzes": queryset,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/quizzes/quiz/assign.html", context)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/item-analysis/",
+                view(self.item_analysis_view),
+                name="quizzes_quiz_item_analysis",
+            ),
+            path("<path:object_id>/preview/", view(self.preview_view), name="quizzes_quiz_preview"),
+            *super().get_urls(),
+        ]
+
+    def item_analysis_view(self, request, object_id):
+        quiz = self.get_owned_object(request, object_id)
+        analysis = quiz_item_analysis(quiz=quiz)
+        table = ReportTable(
+            title=f"Item analysis: {quiz}",
+            headers=[
+                "Question",
+                "Responses",
+                "Facility",
+                "Discrimination",
+                "Average time (s)",
+                "Wrong choices picked",
+                "Flags",
+            ],
+            rows=[
+                [
+                    item.question_slug,
+                    item.responses,
+                    _round(item.facility),
+                    _round(item.discrimination),
+                    round(item.average_time.total_seconds()) if item.average_time else None,
+                    "; ".join(f"{text}: {n}" for text, n in item.wrong_choice_picks.items()),
+                    ", ".join(item.flags),
+                ]
+                for item in analysis.items
+            ],
+            notes=(
+                f"From the first submitted attempt of each of {analysis.attempts} learner(s). "
+                "Facility: mean score (1 = everyone right). Discrimination: top 27% minus "
+                "bottom 27% by total score. With 10 or more responses, items with "
+                "discrimination below 0.2 or facility outside 0.2–0.9 are flagged."
+            ),
+        )
+        return report_response(
+            request,
+            self.admin_site,
+            opts=self.model._meta,
+            table=table,
+            back_url=reverse("admin:quizzes_quiz_change", args=[quiz.pk]),
+        )
+
+    def preview_view(self, request, object_id):
+        from quizapp.bank.answer_forms import answer_form_for
+
+        quiz = self.get_owned_object(request, object_id)
+        items = quiz.items.select_related("question").prefetch_related(
+            "question__choices",
+            "question__accepted_answers",
+            "question__order_items",
+            "question__match_pairs",
+        )
+        questions = [
+            (item, answer_form_for(item.question.answer_key(), prefix=f"q{item.pk}"))
+            for item in items
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Preview: {quiz}",
+            "quiz": quiz,
+            "questions": questions,
+        }
+        return TemplateResponse(request, "admin/quizzes/quiz/preview.html", context)
+
+
+def _round(value):
+    return None if value is None else round(value, 2)
+
+
+@admin.register(Attempt)
+class AttemptAdmin(OwnedAdmin):
+    """Submissions to a teacher's own quizzes, read-only."""
+
+    owner_lookup = "quiz__owner"
+    list_display = ("user", "quiz", "number", "status", "percentage", "passed", "submitted_at")
+    list_filter = ("status", "passed", "quiz")
+    search_fields = ("user__username", "quiz__title")
+    list_select_related = ("user", "quiz")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
