@@ -1,0 +1,146 @@
+"""Personal FSRS parameters: fitted in the background, never in a request, applied to
+every card; settings that change scheduling re-derive the learner's cards."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
+
+from quizapp.study import scheduling, services
+from quizapp.study.fitting import DEFAULT_PARAMETERS
+from quizapp.study.models import CardState, LearnerSettings, Review
+from quizapp.study.services import (
+    card_rederive,
+    learner_parameters_fit,
+    learner_settings_update,
+    memory_of,
+    review_record,
+)
+from quizapp.study.tasks import fit_learner_parameters
+from tests.factories import QuestionFactory
+from tests.study.conftest import START
+
+
+def simulate_history(user, deck, *, cards=60, days=120):
+    """Reviews made the way a learner would: due cards answered, mostly recalled."""
+    rng = __import__("random").Random(7)
+    questions = [QuestionFactory(deck=deck) for _ in range(cards)]
+    reviews = []
+    for question in questions:
+        memory, at = scheduling.NEW_CARD, START + timedelta(minutes=rng.randrange(600))
+        while at < START + timedelta(days=days):
+            recall = scheduling.predicted_recall(
+                memory, now=at, config=scheduling.SchedulerConfig()
+            )
+            rating = 3 if rng.random() < (recall if recall is not None else 0.6) else 1
+            if rating == 3 and rng.random() < 0.15:
+                rating = rng.choice([2, 4])
+            reviews.append(
+                Review(
+                    uuid=uuid.uuid4(),
+                    user=user,
+                    question=question,
+                    rating=rating,
+                    reviewed_at=at,
+                    received_at=at,
+                )
+            )
+            memory = scheduling.apply_review(
+                memory,
+                scheduling.ReviewInput(rating, at),
+                config=scheduling.SchedulerConfig(),
+                card_id=question.pk,
+            )
+            at = max(memory.due, at + timedelta(minutes=1))
+    Review.objects.bulk_create(reviews)
+    for question in questions:
+        card, _ = CardState.objects.get_or_create(user=user, question=question)
+        card_rederive(card=card, settings=services.learner_settings_get(user=user))
+    return questions
+
+
+def test_every_n_new_reviews_queue_a_background_fit_not_run_in_the_request(
+    learner, questions, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "REFIT_EVERY", 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        for minutes in range(2):
+            review_record(
+                user=learner,
+                question=questions[0],
+                rating=3,
+                reviewed_at=START + timedelta(minutes=minutes),
+                review_id=uuid.uuid4(),
+            )
+    assert not DBTaskResult.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        review_record(
+            user=learner, question=questions[1], rating=3, reviewed_at=START, review_id=uuid.uuid4()
+        )
+    (task,) = DBTaskResult.objects.all()
+    assert task.task_path.endswith("fit_learner_parameters")
+    assert task.status == "READY"
+    assert task.args_kwargs["kwargs"] == {"user_id": learner.pk}
+    assert LearnerSettings.objects.get(user=learner).parameters is None  # not fitted inline
+
+
+def test_the_fit_task_keeps_defaults_when_data_is_thin(learner, questions):
+    review_record(
+        user=learner, question=questions[0], rating=3, reviewed_at=START, review_id=uuid.uuid4()
+    )
+    assert fit_learner_parameters.call(user_id=learner.pk) == {
+        "user_id": learner.pk,
+        "fitted": False,
+    }
+    assert LearnerSettings.objects.get(user=learner).parameters is None
+
+
+def test_fitting_stores_personal_parameters_and_rederives_every_card(learner, deck):
+    questions = simulate_history(learner, deck)
+    fitted = learner_parameters_fit(user=learner)
+    assert fitted is not None
+    settings = LearnerSettings.objects.get(user=learner)
+    assert len(settings.parameters) == 21 and settings.parameters != list(DEFAULT_PARAMETERS)
+    assert settings.parameters_review_count == Review.objects.filter(user=learner).count()
+    config = services.scheduler_config(settings)
+    for question in questions[:5]:
+        reviews = Review.objects.for_card(learner, question).in_replay_order()
+        expected = scheduling.replay(
+            [scheduling.ReviewInput(r.rating, r.reviewed_at) for r in reviews],
+            config=config,
+            card_id=question.pk,
+        )
+        assert memory_of(CardState.objects.get(user=learner, question=question)) == expected
+
+
+def test_optimize_scheduler_command_reports_each_learner(learner, other_student, deck, capsys):
+    simulate_history(learner, deck)
+    call_command("optimize_scheduler", verbosity=0)
+    out = capsys.readouterr().out
+    assert f"{learner}: fitted on" in out
+    assert "1 fitted, 0 kept the defaults" in out
+    with pytest.raises(Exception, match="no user 'ghost'"):
+        call_command("optimize_scheduler", user="ghost", verbosity=0)
+
+
+def test_changing_desired_retention_reschedules_cards(learner, questions):
+    review_record(
+        user=learner, question=questions[0], rating=4, reviewed_at=START, review_id=uuid.uuid4()
+    )
+    due_at_90 = CardState.objects.get(user=learner, question=questions[0]).due
+    learner_settings_update(user=learner, desired_retention=0.95)
+    due_at_95 = CardState.objects.get(user=learner, question=questions[0]).due
+    assert due_at_95 < due_at_90  # higher retention: sooner reviews
+
+
+def test_settings_outside_their_ranges_are_refused(learner):
+    from django.core.exceptions import ValidationError
+
+    for bad in ({"desired_retention": 0.5}, {"day_start_hour": 24}, {"new_cards_per_day": 501}):
+        with pytest.raises(ValidationError):
+            learner_settings_update(user=learner, **bad)
+    with pytest.raises(ValueError, match="not a learner setting"):
+        learner_settings_update(user=learner, parameters=[1.0])
+    assert services.learner_settings_get(user=learner).desired_retention == 0.9
