@@ -37,7 +37,7 @@ def test_concurrent_uploads_for_one_card_store_each_review_once_and_replay_exact
             barrier.wait()
             for start in range(0, len(share), 5):
                 reviews_record_batch(user=learner, payloads=share[start : start + 5])
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
         finally:
             close_old_connections()
