@@ -6,12 +6,13 @@ from django.conf import settings
 
 from quizapp.bank.content import load_content, split_paragraphs
 from quizapp.bank.grading import QuestionType
+from tests.shared_files import shared_dir
 
 CONTENT = settings.BASE_DIR / "content"
 
 
 def test_the_article_is_a_verbatim_copy_of_the_shared_seed():
-    shared = settings.BASE_DIR.parent / "shared" / "seed" / "article.txt"
+    shared = shared_dir() / "seed" / "article.txt"
     ours = CONTENT / "sources" / "armenia-azerbaijan" / "article.txt"
     assert ours.read_text() == shared.read_text()
 

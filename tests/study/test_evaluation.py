@@ -34,8 +34,9 @@ from quizapp.study.fitting import (
     ReviewEvent,
     build_history_items,
 )
+from tests.shared_files import shared_dir
 
-SHARED_LOG = Path(__file__).resolve().parents[3] / "shared/data/review-logs/review_logs_josh.csv"
+SHARED_LOG = shared_dir() / "data/review-logs/review_logs_josh.csv"
 START = datetime(2024, 1, 1, 18, tzinfo=UTC)
 
 
