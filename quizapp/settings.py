@@ -4,6 +4,7 @@ Development works with no configuration at all (SQLite, a generated secret key, 
 `QUIZAPP_ENV=production` switches on the hardening and makes the secrets mandatory.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -128,7 +129,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file, not Django's shared-cache in-memory database: shared cache locks
     # whole tables and fails at once instead of waiting, so concurrency tests would test
     # a different SQLite from the one the app runs on.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    # One file per test run (process), so parallel runs on one checkout never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
