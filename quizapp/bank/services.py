@@ -117,7 +117,7 @@ def content_seed(
         for p in Paragraph.objects.filter(source__in=sources.values()).select_related("source")
     }
     decks = {spec.slug: _deck_upsert(spec) for spec in bundle.decks}
-    tags = _tags_ensure({tag for spec in bundle.questions for tag in spec.tags})
+    tags = tags_ensure(slugs={tag for spec in bundle.questions for tag in spec.tags})
     existing = {
         q.slug: q
         for q in Question.objects.seeded()
@@ -215,7 +215,9 @@ def _deck_upsert(spec) -> Deck:
     return deck
 
 
-def _tags_ensure(slugs: set[str]) -> dict[str, Tag]:
+@transaction.atomic
+def tags_ensure(*, slugs: set[str]) -> dict[str, Tag]:
+    """The tags with these slugs, created where missing (seeding and imports share it)."""
     tags = {t.slug: t for t in Tag.objects.filter(slug__in=slugs)}
     missing = [Tag(slug=slug) for slug in sorted(slugs - tags.keys())]
     for tag in Tag.objects.bulk_create(missing):
@@ -232,20 +234,27 @@ def _membership_ensure(deck: Deck, question: Question, position: int) -> None:
         membership.save(update_fields=["position"])
 
 
-def _question_write(spec, question, sources, paragraphs, tags, fingerprint) -> Question:
-    fields = {
+def question_fields(spec: QuestionSpec) -> dict:
+    """The Question columns a spec sets (not slug, owner, source or bookkeeping)."""
+    return {
         "type": spec.type.value,
         "prompt": spec.prompt,
         "explanation": spec.explanation,
         "difficulty": spec.difficulty,
         "status": spec.status,
-        "source": sources[spec.source] if spec.source else None,
         "shuffle_choices": spec.shuffle_choices,
         "answer_bool": spec.answer_bool,
         "typo_tolerance": spec.typo_tolerance,
         "numeric_value": spec.value,
         "numeric_tolerance": spec.tolerance,
         "numeric_unit": spec.unit,
+    }
+
+
+def _question_write(spec, question, sources, paragraphs, tags, fingerprint) -> Question:
+    fields = {
+        **question_fields(spec),
+        "source": sources[spec.source] if spec.source else None,
         "content_hash": fingerprint,
     }
     if question is None:
@@ -257,6 +266,19 @@ def _question_write(spec, question, sources, paragraphs, tags, fingerprint) -> Q
         question.save()
     question.tags.set([tags[t] for t in spec.tags])
     DeckQuestion.objects.filter(question=question).exclude(deck__slug__in=spec.decks).delete()
+    question_parts_write(question=question, spec=spec, paragraphs=paragraphs)
+    return question
+
+
+@transaction.atomic
+def question_parts_write(
+    *, question: Question, spec: QuestionSpec, paragraphs: dict[tuple[str, int], Paragraph]
+) -> None:
+    """Store a spec's choices, answers, items, pairs and quotes as the question's parts.
+
+    `paragraphs` maps (source slug, number) to the Paragraph each quote cites. Seeding and
+    importing questions from files both write parts through here.
+    """
     _parts_sync(
         question, Choice, "choices", [{"text": t, "is_correct": c} for t, c in spec.choices]
     )
@@ -274,7 +296,6 @@ def _question_write(spec, question, sources, paragraphs, tags, fingerprint) -> Q
             for q in spec.quotes
         ],
     )
-    return question
 
 
 def _parts_sync(question: Question, model, related_name: str, rows: Sequence[dict]) -> None:
