@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from quizapp.admin_site import OwnedAdmin
 from quizapp.bank import grading
+from quizapp.bank.admin_interchange import export_actions, import_view, visible_questions
 from quizapp.bank.grading import QuestionType
 from quizapp.bank.models import (
     AcceptedAnswer,
@@ -270,7 +271,13 @@ class QuestionAdmin(OwnedAdmin):
     list_per_page = 50
     readonly_fields = ("version", "owner", "source_paragraphs", "preview_link")
     filter_horizontal = ("tags",)
-    actions = ("publish", "retire", "duplicate", "add_to_quiz")
+    actions = (
+        "publish",
+        "retire",
+        "duplicate",
+        "add_to_quiz",
+        *export_actions(lambda request, queryset: queryset & visible_questions(request.user)),
+    )
 
     class Media:
         css = {"all": ("quizapp_admin/admin.css",)}
@@ -347,6 +354,11 @@ class QuestionAdmin(OwnedAdmin):
 
     def get_urls(self):
         return [
+            path(
+                "import/",
+                self.admin_site.admin_view(lambda request: import_view(self, request)),
+                name="bank_question_import",
+            ),
             path(
                 "<path:object_id>/preview/",
                 self.admin_site.admin_view(self.preview_view),
@@ -472,9 +484,21 @@ class QuestionAdmin(OwnedAdmin):
         return TemplateResponse(request, "admin/bank/question/add_to_quiz.html", context)
 
 
+def _deck_questions(request, decks):
+    """The selected decks' questions in study order, limited to what the user may see."""
+    visible = set(visible_questions(request.user).values_list("pk", flat=True))
+    memberships = DeckQuestion.objects.filter(deck__in=decks).order_by(
+        "deck__position", "position", "question_id"
+    )
+    ids = list(dict.fromkeys(m.question_id for m in memberships if m.question_id in visible))
+    loaded = Question.objects.in_bulk(ids)
+    return [loaded[pk] for pk in ids]
+
+
 @admin.register(Deck)
 class DeckAdmin(OwnedAdmin):
     shared_lookup = Q(owner__isnull=True)
+    actions = export_actions(_deck_questions)
     list_display = ("title", "slug", "question_count", "owner", "position")
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}

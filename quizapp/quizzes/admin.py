@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from quizapp.admin_reports import ReportTable, report_response
 from quizapp.admin_site import OwnedAdmin
+from quizapp.bank.admin_interchange import export_actions
 from quizapp.bank.models import Question
 from quizapp.quizzes.models import Attempt, Quiz, QuizItem
 from quizapp.quizzes.selectors import quiz_item_analysis
@@ -55,7 +56,12 @@ class QuizAdmin(OwnedAdmin):
     search_fields = ("title", "description")
     inlines = (QuizItemInline,)
     readonly_fields = ("owner", "reports")
-    actions = ("publish", "unpublish", "assign_to_class")
+    actions = (
+        "publish",
+        "unpublish",
+        "assign_to_class",
+        *export_actions(lambda request, quizzes: _quiz_questions(quizzes)),
+    )
     fieldsets = (
         (None, {"fields": ("title", "description", "visibility", "published", "owner", "reports")}),
         (
@@ -236,6 +242,12 @@ class QuizAdmin(OwnedAdmin):
             "questions": questions,
         }
         return TemplateResponse(request, "admin/quizzes/quiz/preview.html", context)
+
+
+def _quiz_questions(quizzes) -> list[Question]:
+    items = QuizItem.objects.filter(quiz__in=quizzes).select_related("question")
+    ordered = items.order_by("quiz_id", "position", "pk")
+    return list({item.question_id: item.question for item in ordered}.values())
 
 
 def _round(value):
