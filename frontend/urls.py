@@ -7,4 +7,30 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", views.signup, name="signup"),
+    # Named templates: the admin's registration/password_change_*.html would win otherwise.
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(template_name="frontend/password_change_form.html"),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="frontend/password_change_done.html"
+        ),
+        name="password_change_done",
+    ),
+    # Study sessions: flashcards, or answer-first practice; over all decks or one.
+    path("study/", views.study, name="study"),
+    path("study/<slug:deck_slug>/", views.study, name="study_deck"),
+    path("practice/", views.study, {"mode": views.PRACTICE}, name="practice"),
+    path("practice/<slug:deck_slug>/", views.study, {"mode": views.PRACTICE}, name="practice_deck"),
+    path("reviews/", views.review, name="study_review"),
+    path("reviews/undo/", views.undo, name="study_undo"),
+    path("answers/", views.practice_answer, name="practice_answer"),
+    path("progress/", views.progress, name="progress"),
+    path("sources/", views.source_list, name="source_list"),
+    path("sources/<slug:slug>/", views.source_detail, name="source_detail"),
+    path("settings/", views.learner_settings, name="learner_settings"),
 ]

@@ -111,6 +111,34 @@ class ClassroomFactory(factory.django.DjangoModelFactory):
             classroom.teachers.add(*(extracted or [TeacherFactory()]))
 
 
+class CardStateFactory(factory.django.DjangoModelFactory):
+    """A learner's card in Review state, due at `due`; pass `user=` and `question=`."""
+
+    class Meta:
+        model = "study.CardState"
+
+    state = 2
+    stability = 10.0
+    difficulty = 5.0
+    reps = 3
+
+
+class ReviewDayFactory(factory.django.DjangoModelFactory):
+    """One study day's totals; pass `user=` and `day=` (a study day number)."""
+
+    class Meta:
+        model = "study.ReviewDay"
+
+    reviews = factory.LazyAttribute(
+        lambda row: max(1, row.new_cards + row.review_recalled + row.review_forgotten)
+    )
+    again = 0
+    review_recalled = 0
+    review_forgotten = 0
+    new_cards = 0
+    duration_ms = 0
+
+
 class SourceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "bank.Source"

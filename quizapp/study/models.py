@@ -47,6 +47,11 @@ class Review(models.Model):
         max_length=10, choices=ReviewSource.choices, default=ReviewSource.FLASHCARD
     )
     device_id = models.CharField(max_length=64, blank=True)
+    # Part of the replay cache, like CardState: the card's state just before this review in
+    # the replay of its log (0 new … 3 relearning; empty until classified). Re-derived
+    # whenever the card is replayed, so a late offline review reclassifies the ones after it.
+    # ReviewDay's counts are sums over these rows.
+    state_before = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
 
     objects = ReviewQuerySet.as_manager()
 
@@ -159,3 +164,39 @@ class LearnerSettings(models.Model):
 
     def __str__(self) -> str:
         return f"settings of {self.user_id}"
+
+
+class ReviewDay(models.Model):
+    """A learner's review totals for one study day: the sums of that day's Review rows.
+
+    Kept exactly in step with the log by the study services (see `quizapp.study.review_days`),
+    so progress screens read at most a year of these rows instead of every review; rebuilt from
+    the log by `manage.py rebuild_review_days` and whenever the learner's day boundary moves.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.IntegerField(help_text="Study day number, as CardState.last_review_day.")
+    reviews = models.PositiveIntegerField(default=0)
+    again = models.PositiveIntegerField(default=0, help_text="Reviews rated Again.")
+    review_recalled = models.PositiveIntegerField(
+        default=0, help_text="Reviews of cards in Review state rated Hard, Good or Easy."
+    )
+    review_forgotten = models.PositiveIntegerField(
+        default=0, help_text="Reviews of cards in Review state rated Again."
+    )
+    new_cards = models.PositiveIntegerField(default=0, help_text="Reviews of new cards.")
+    duration_ms = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Its index (user, day) also serves the range reads of the progress screens.
+            models.UniqueConstraint(fields=["user", "day"], name="reviewday_unique_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} day {self.day}: {self.reviews} reviews"
+
+    @property
+    def true_retention(self) -> float | None:
+        checked = self.review_recalled + self.review_forgotten
+        return self.review_recalled / checked if checked else None

@@ -229,3 +229,20 @@ def deck_counts(*, user, now: datetime | None = None) -> list[DeckCounts]:
             )
         )
     return result
+
+
+def queue_entry_for(*, user, question: Question, now: datetime | None = None) -> QueueEntry:
+    """One given card as the queue would show it (to show it again after an undo, or to
+    practise a question chosen from the source). Two queries."""
+    now = now or timezone.now()
+    config = scheduler_config(learner_settings_get(user=user))
+    card = CardState.objects.filter(user=user, question=question).first()
+    memory = memory_of(card) if card is not None else scheduling.NEW_CARD
+    kinds = {CardState.State.NEW: "new", CardState.State.REVIEW: "review"}
+    return QueueEntry(
+        question=question,
+        card=card,
+        kind=kinds.get(memory.state, "learning"),
+        predicted_recall=scheduling.predicted_recall(memory, now=now, config=config),
+        intervals=scheduling.preview_intervals(memory, now=now, config=config, card_id=question.pk),
+    )

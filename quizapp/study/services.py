@@ -2,7 +2,8 @@
 
 The review log is the truth: every write either appends or removes reviews and then
 re-derives the card's cached state from them, or changes a flag (suspend, bury) that is not
-memory at all.
+memory at all. Writes to the log also keep the per-day totals (`ReviewDay`) exact, in the same
+transaction (see `quizapp.study.review_days`).
 """
 
 import uuid
@@ -16,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from quizapp.bank.models import Question
-from quizapp.study import scheduling
+from quizapp.study import review_days, scheduling
 from quizapp.study.days import day_bounds, study_day
 from quizapp.study.models import (
     LEECH_LAPSES,
@@ -126,21 +127,42 @@ def _card_for_update(*, user, question: Question) -> CardState:
     return CardState.objects.select_for_update().get(pk=card.pk)
 
 
-def _card_reviews(card: CardState) -> list[ReviewInput]:
-    reviews = Review.objects.for_card(card.user_id, card.question_id)
-    if card.reset_at is not None:
-        reviews = reviews.filter(reviewed_at__gt=card.reset_at)
-    return [
-        ReviewInput(rating, reviewed_at)
-        for rating, reviewed_at in reviews.in_replay_order().values_list("rating", "reviewed_at")
-    ]
+def card_rederive(
+    *, card: CardState, settings: LearnerSettings, count_days: bool = True
+) -> CardState:
+    """Recompute a card's cached memory from its reviews (call inside a transaction).
 
-
-def card_rederive(*, card: CardState, settings: LearnerSettings) -> CardState:
-    """Recompute a card's cached memory from its reviews (call inside a transaction)."""
-    memory = scheduling.replay(
-        _card_reviews(card), config=scheduler_config(settings), card_id=card.question_id
+    Also reclassifies each review's `state_before` and moves the per-day counts of those that
+    changed (`count_days=False` when the caller rebuilds the learner's days afterwards).
+    """
+    reviews = list(
+        Review.objects.for_card(card.user_id, card.question_id)
+        .in_replay_order()
+        .only("pk", "rating", "reviewed_at", "state_before")
     )
+    memory, states = review_days.card_states_before(
+        [ReviewInput(r.rating, r.reviewed_at) for r in reviews],
+        reset_at=card.reset_at,
+        config=scheduler_config(settings),
+        card_id=card.question_id,
+    )
+    changed = []
+    for review, state in zip(reviews, states, strict=True):
+        if review.state_before != state:
+            moved = review_days.review_reclassified(
+                rating=review.rating, old=review.state_before, new=state
+            )
+            review.state_before = state
+            changed.append((review, moved))
+    if changed:
+        Review.objects.bulk_update([review for review, _ in changed], ["state_before"])
+        if count_days:
+            review_days.review_days_change(
+                settings=settings,
+                changes=review_days.changes_by_day(
+                    settings, ((review.reviewed_at, moved) for review, moved in changed)
+                ),
+            )
     _store_memory(card, memory, settings)
     return card
 
@@ -181,9 +203,12 @@ def _record_one(
     if question is None or not question.is_published:
         raise ReviewError("unknown_question", f"question {payload.question_id} does not exist.")
     card = _card_for_update(user=user, question=question)
+    # Strictly later only: a tie with the last review is ordered by UUID, so replay it.
+    is_latest = card.last_review is None or payload.reviewed_at > card.last_review
+    extends = is_latest and (card.reset_at is None or payload.reviewed_at > card.reset_at)
     try:
         with transaction.atomic():
-            Review.objects.create(
+            review = Review.objects.create(
                 uuid=payload.uuid,
                 user=user,
                 question=question,
@@ -193,13 +218,15 @@ def _record_one(
                 duration_ms=payload.duration_ms,
                 source=payload.source,
                 device_id=payload.device_id,
+                # Known now when the review extends the replay; otherwise the replay below
+                # classifies it with the others.
+                state_before=card.state if extends else None,
             )
     except IntegrityError:
         # The same id arrived concurrently through another request and won the race.
         return _duplicate_or_conflict(Review.objects.get(user=user, uuid=payload.uuid), payload)
-    # Strictly later only: a tie with the last review is ordered by UUID, so replay it.
-    is_latest = card.last_review is None or payload.reviewed_at > card.last_review
-    if is_latest and (card.reset_at is None or payload.reviewed_at > card.reset_at):
+    _count_review(review, settings, sign=1)
+    if extends:
         # The common case: the new review comes last, so it extends the cached replay.
         memory = scheduling.apply_review(
             memory_of(card),
@@ -212,6 +239,17 @@ def _record_one(
         # A late (offline) review belongs somewhere in the past: replay the card in order.
         card_rederive(card=card, settings=settings)
     return ReviewResult(payload.uuid, Outcome.ACCEPTED, card=card)
+
+
+def _count_review(review: Review, settings: LearnerSettings, *, sign: int) -> None:
+    """Add (sign=1) or remove (sign=-1) one logged review's counts to its study day."""
+    tally = review_days.review_tally(
+        rating=review.rating, state_before=review.state_before, duration_ms=review.duration_ms
+    )
+    review_days.review_days_change(
+        settings=settings,
+        changes={review_days.day_of(settings, review.reviewed_at): tally if sign > 0 else -tally},
+    )
 
 
 def _duplicate_or_conflict(existing: Review, payload: ReviewPayload) -> ReviewResult:
@@ -310,8 +348,10 @@ def review_undo(*, user) -> Review | None:
     if last is None:
         return None
     card = _card_for_update(user=user, question=last.question)
+    settings = learner_settings_get(user=user)
     last.delete()
-    card_rederive(card=card, settings=learner_settings_get(user=user))
+    _count_review(last, settings, sign=-1)
+    card_rederive(card=card, settings=settings)
     return last
 
 
@@ -353,16 +393,18 @@ def card_reset(*, user, question: Question, now: datetime | None = None) -> Card
 
 
 def learner_cards_rederive(*, user, progress=None) -> int:
-    """Re-derive every card of a learner (after their parameters, retention or day changed)."""
+    """Re-derive every card of a learner (after their parameters, retention or day changed),
+    then rebuild their per-day totals, whose day numbers and classes may all have moved."""
     settings = learner_settings_get(user=user)
     cards = CardState.objects.filter(user=user).select_for_update().order_by("pk")
     count = 0
     with transaction.atomic():
         for card in cards:
-            card_rederive(card=card, settings=settings)
+            card_rederive(card=card, settings=settings, count_days=False)
             count += 1
             if progress:
                 progress(count)
+        review_days.review_days_rebuild(settings=settings)
     return count
 
 
