@@ -26,15 +26,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from frontend import charts
-from frontend.forms import (
-    LearnerSettingsForm,
-    ReviewForm,
-    SignUpForm,
-    answer_from_form,
-    answer_inputs,
-    answer_text,
-)
+from frontend.forms import LearnerSettingsForm, ReviewForm, SignUpForm
 from frontend.highlighting import mark_quotes
+from quizapp.bank.answer_forms import answer_from_form, answer_inputs, answer_text
 from quizapp.bank.grading import InvalidKey, MalformedAnswer, grade
 from quizapp.bank.models import Deck, Question, Quote, Source
 from quizapp.bank.selectors import source_coverage

@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from quizapp.admin_site import OwnedAdmin
 from quizapp.bank import grading
 from quizapp.bank.admin_interchange import export_actions, import_view, visible_questions
+from quizapp.bank.answer_forms import answer_from_form, answer_inputs
 from quizapp.bank.grading import QuestionType
 from quizapp.bank.models import (
     AcceptedAnswer,
@@ -373,25 +374,25 @@ class QuestionAdmin(OwnedAdmin):
         ]
 
     def preview_view(self, request, object_id):
-        from quizapp.bank.answer_forms import answer_form_for
-
         question = self.get_viewable_object(request, object_id)
         question = Question.objects.with_answer_parts().get(pk=question.pk)
         key = question.answer_key()
-        form = answer_form_for(key, data=request.POST if request.method == "POST" else None)
+        posted = request.POST if request.method == "POST" else None
         result = error = None
-        if request.method == "POST" and form.is_valid():
+        if posted is not None:
             try:
-                result = grading.grade(key, form.answer())
-            except grading.MalformedAnswer as malformed:
-                error = str(malformed)
+                result = grading.grade(key, answer_from_form(key, posted))
+            except (grading.MalformedAnswer, grading.InvalidKey) as problem:
+                error = str(problem)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": f"Preview: {question.slug}",
             "question": question,
             "card": question.flashcard(),
-            "form": form,
+            "inputs": answer_inputs(
+                key, shuffle=question.shuffle_choices, seed=str(question.pk), previous=posted
+            ),
             "result": result,
             "error": error,
             "correct_answer": grading.correct_answer_text(key),

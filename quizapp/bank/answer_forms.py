@@ -1,126 +1,218 @@
-"""HTML forms for answering a question, one shape per type, for every web face.
+"""Answering a question in an HTML form, for every web face.
 
-The student web app's practice mode and quizzes and the admin's "preview as a student" all
-build the form here, so a question is answered the same way everywhere and `answer()` always
-returns the shape `grading.grade` expects. Every form works without JavaScript (ordering and
-matching use selects).
+The student web app (practice mode and quizzes) and the admin's previews draw the controls
+and read the answer here, so a question is answered the same way everywhere and the answer
+always reaches `grading.grade` in the shape it takes. The controls work without JavaScript:
+ordering and matching use one select per row. The template is
+`frontend/_answer_inputs.html`.
 """
 
+import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from django import forms
+from django.http import QueryDict
 
-from quizapp.bank import grading
-from quizapp.bank.grading import QuestionType
+from quizapp.bank.grading import AnswerKey, MalformedAnswer, QuestionType
 
 
-def _ordered(options: Sequence, order: Sequence[int] | None, key=lambda o: o.id) -> list:
-    if not order:
-        return list(options)
-    by_id = {key(o): o for o in options}
+@dataclass(frozen=True)
+class Option:
+    value: str
+    text: str
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class SelectRow:
+    """One labelled select of an ordering (a position per item) or matching (a right side
+    per left side) answer."""
+
+    name: str
+    label: str
+    options: tuple[Option, ...]
+
+
+@dataclass(frozen=True)
+class AnswerInputs:
+    """What the template needs to draw the answer controls of one question."""
+
+    type: str
+    choices: tuple[Option, ...] = ()
+    rows: tuple[SelectRow, ...] = ()
+    text: str = ""
+    unit: str = ""
+    legend: str = ""
+
+
+def _shuffled(items: list, seed: str, avoid_identity: bool = False) -> list:
+    shuffled = list(items)
+    random.Random(seed).shuffle(shuffled)
+    if avoid_identity and len(shuffled) > 1 and shuffled == items:
+        shuffled = shuffled[1:] + shuffled[:1]
+    return shuffled
+
+
+def _in_order(options: list, order: Sequence[int]) -> list:
+    by_id = {option.id: option for option in options}
     return [by_id[i] for i in order if i in by_id]
 
 
-class AnswerForm(forms.Form):
-    """A form for one question. `order` is the display order of choices, items or the
-    right-hand sides of pairs (an attempt's snapshot); without it the key's order is used,
-    except ordering items and right-hand sides, which are then shown reversed so the form
-    does not give the answer away."""
+def answer_inputs(
+    key: AnswerKey,
+    *,
+    shuffle: bool = True,
+    seed: str = "",
+    previous: QueryDict | None = None,
+    order: Sequence[int] | None = None,
+) -> AnswerInputs:
+    """Controls for answering `key`. Options are shown in `order` when given (a quiz
+    attempt's frozen display order), else shuffled by `seed` (stable for one learner and
+    question). `previous` refills them (after a malformed answer, or a saved quiz answer)."""
+    previous = previous or QueryDict()
+    picked = set(previous.getlist("answer"))
+    match key.type:
+        case QuestionType.SINGLE_CHOICE | QuestionType.MULTIPLE_CHOICE:
+            choices = list(key.choices)
+            if order:
+                choices = _in_order(choices, order)
+            elif shuffle:
+                choices = _shuffled(choices, seed)
+            return AnswerInputs(
+                type=key.type,
+                choices=tuple(Option(str(c.id), c.text, str(c.id) in picked) for c in choices),
+                legend="Choose one answer"
+                if key.type == QuestionType.SINGLE_CHOICE
+                else "Choose every correct answer",
+            )
+        case QuestionType.TRUE_FALSE:
+            return AnswerInputs(
+                type=key.type,
+                choices=tuple(
+                    Option(value, value.title(), value in picked) for value in ("true", "false")
+                ),
+                legend="True or false?",
+            )
+        case QuestionType.SHORT_TEXT | QuestionType.NUMERIC:
+            return AnswerInputs(type=key.type, text=previous.get("answer", ""), unit=key.unit)
+        case QuestionType.ORDERING:
+            items = (
+                _in_order(list(key.items), order)
+                if order
+                else _shuffled(list(key.items), seed, avoid_identity=True)
+            )
+            positions = range(1, len(items) + 1)
+            return AnswerInputs(
+                type=key.type,
+                legend="Put the items in order: give each one its position (1 = first)",
+                rows=tuple(
+                    SelectRow(
+                        name=f"position-{item.id}",
+                        label=item.text,
+                        options=tuple(
+                            Option(str(n), str(n), previous.get(f"position-{item.id}") == str(n))
+                            for n in positions
+                        ),
+                    )
+                    for item in items
+                ),
+            )
+        case QuestionType.MATCHING:
+            rights = (
+                _in_order(list(key.pairs), order)
+                if order
+                else _shuffled(list(key.pairs), seed, avoid_identity=True)
+            )
+            chosen = {pair.id: previous.get(f"match-{pair.id}") for pair in key.pairs}
+            return AnswerInputs(
+                type=key.type,
+                legend="Match each item on the left with one on the right",
+                rows=tuple(
+                    SelectRow(
+                        name=f"match-{pair.id}",
+                        label=pair.left,
+                        options=tuple(
+                            Option(str(r.id), r.right, chosen[pair.id] == str(r.id)) for r in rights
+                        ),
+                    )
+                    for pair in key.pairs
+                ),
+            )
+    raise ValueError(f"no answer controls for {key.type}")  # pragma: no cover
 
-    def __init__(self, key: grading.AnswerKey, *args, order=None, prefix=None, **kwargs):
-        super().__init__(*args, prefix=prefix, **kwargs)
-        self.key = key
-        qtype = key.type
-        if qtype in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
-            options = [(str(c.id), c.text) for c in _ordered(key.choices, order)]
-            if qtype == QuestionType.SINGLE_CHOICE:
-                self.fields["choice"] = forms.ChoiceField(
-                    label="Your answer", choices=options, widget=forms.RadioSelect
-                )
-            else:
-                self.fields["choices"] = forms.MultipleChoiceField(
-                    label="Pick every right answer",
-                    choices=options,
-                    required=False,
-                    widget=forms.CheckboxSelectMultiple,
-                )
-        elif qtype == QuestionType.TRUE_FALSE:
-            self.fields["truth"] = forms.ChoiceField(
-                label="True or false?",
-                choices=[("true", "True"), ("false", "False")],
-                widget=forms.RadioSelect,
-            )
-        elif qtype == QuestionType.SHORT_TEXT:
-            self.fields["text"] = forms.CharField(
-                label="Your answer",
-                max_length=grading.MAX_TEXT_LENGTH,
-                required=False,
-                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-            )
-        elif qtype == QuestionType.NUMERIC:
-            label = f"Your answer ({key.unit})" if key.unit else "Your answer"
-            self.fields["number"] = forms.CharField(
-                label=label, max_length=100, widget=forms.TextInput(attrs={"inputmode": "decimal"})
-            )
-        elif qtype == QuestionType.ORDERING:
-            items = _ordered(key.items, order) if order else list(reversed(key.items))
-            positions = [("", "—")] + [(str(n), str(n)) for n in range(1, len(items) + 1)]
-            for item in items:
-                self.fields[f"item_{item.id}"] = forms.ChoiceField(
-                    label=item.text, choices=positions, help_text="Position, 1 = first"
-                )
-        elif qtype == QuestionType.MATCHING:
-            rights = _ordered(key.pairs, order) if order else list(reversed(key.pairs))
-            options = [("", "—")] + [(str(p.id), p.right) for p in rights]
-            for pair in key.pairs:
-                self.fields[f"pair_{pair.id}"] = forms.ChoiceField(label=pair.left, choices=options)
 
-    def clean(self):
-        data = super().clean()
-        if self.key.type == QuestionType.ORDERING and not self.errors:
-            positions = [data[f"item_{item.id}"] for item in self.key.items]
-            if len(set(positions)) != len(positions):
-                raise forms.ValidationError("Give each item a different position.")
+def answer_from_form(key: AnswerKey, data: QueryDict) -> object:
+    """The learner's answer in the shape `grade` takes, or MalformedAnswer with a message a
+    learner can act on."""
+    value = data.get("answer", "")
+    match key.type:
+        case QuestionType.SINGLE_CHOICE:
+            if not value:
+                raise MalformedAnswer("Choose an answer.")
+            return value
+        case QuestionType.MULTIPLE_CHOICE:
+            return data.getlist("answer")
+        case QuestionType.TRUE_FALSE:
+            if not value:
+                raise MalformedAnswer("Choose true or false.")
+            return value
+        case QuestionType.SHORT_TEXT:
+            return value
+        case QuestionType.NUMERIC:
+            if not value.strip():
+                raise MalformedAnswer("Enter a number.")
+            return value
+        case QuestionType.ORDERING:
+            positions = {}
+            for item in key.items:
+                raw = data.get(f"position-{item.id}", "")
+                if not (raw.isascii() and raw.isdigit()) or len(raw) > 3:
+                    raise MalformedAnswer("Give every item a position.")
+                positions[item.id] = int(raw)
+            if sorted(positions.values()) != list(range(1, len(key.items) + 1)):
+                raise MalformedAnswer("Use each position exactly once.")
+            return sorted(positions, key=positions.__getitem__)
+        case QuestionType.MATCHING:
+            matches = {str(pair.id): data.get(f"match-{pair.id}", "") for pair in key.pairs}
+            if not all(matches.values()):
+                raise MalformedAnswer("Match every item.")
+            return matches
+    raise MalformedAnswer("This question cannot be answered here.")  # pragma: no cover
+
+
+def answer_text(key: AnswerKey, answer: object) -> str:
+    """The learner's (well-formed) answer in words, to show next to the correct one."""
+    match key.type:
+        case QuestionType.SINGLE_CHOICE | QuestionType.MULTIPLE_CHOICE:
+            ids = {str(a) for a in (answer if isinstance(answer, list) else [answer])}
+            return "; ".join(c.text for c in key.choices if str(c.id) in ids) or "(nothing)"
+        case QuestionType.TRUE_FALSE:
+            return str(answer).title()
+        case QuestionType.ORDERING:
+            texts = {item.id: item.text for item in key.items}
+            return "  ".join(f"{n}. {texts[i]}" for n, i in enumerate(answer, start=1))
+        case QuestionType.MATCHING:
+            rights = {str(p.id): p.right for p in key.pairs}
+            return "; ".join(f"{p.left} → {rights[str(answer[str(p.id)])]}" for p in key.pairs)
+    return str(answer) or "(nothing)"
+
+
+def previous_answer(key: AnswerKey, answer: object) -> QueryDict:
+    """Form data showing a stored answer again (e.g. returning to a quiz question)."""
+    data = QueryDict(mutable=True)
+    if answer is None:
         return data
-
-    def answer(self) -> object:
-        """The learner's answer in the shape `grading.grade` takes (call after is_valid)."""
-        data, qtype = self.cleaned_data, self.key.type
-        if qtype == QuestionType.SINGLE_CHOICE:
-            return int(data["choice"])
-        if qtype == QuestionType.MULTIPLE_CHOICE:
-            return [int(c) for c in data["choices"]]
-        if qtype == QuestionType.TRUE_FALSE:
-            return data["truth"] == "true"
-        if qtype == QuestionType.SHORT_TEXT:
-            return data["text"]
-        if qtype == QuestionType.NUMERIC:
-            return data["number"]
-        if qtype == QuestionType.ORDERING:
-            by_position = sorted(self.key.items, key=lambda i: int(data[f"item_{i.id}"]))
-            return [item.id for item in by_position]
-        return {str(p.id): int(data[f"pair_{p.id}"]) for p in self.key.pairs}
-
-    @classmethod
-    def initial_for(cls, key: grading.AnswerKey, answer: object) -> dict:
-        """Form initial data showing a saved answer again (e.g. returning to a quiz)."""
-        if answer is None:
-            return {}
-        qtype = key.type
-        if qtype == QuestionType.SINGLE_CHOICE:
-            return {"choice": str(answer)}
-        if qtype == QuestionType.MULTIPLE_CHOICE:
-            return {"choices": [str(a) for a in answer]}
-        if qtype == QuestionType.TRUE_FALSE:
-            return {"truth": "true" if answer else "false"}
-        if qtype == QuestionType.SHORT_TEXT:
-            return {"text": answer}
-        if qtype == QuestionType.NUMERIC:
-            return {"number": str(answer)}
-        if qtype == QuestionType.ORDERING:
-            return {f"item_{item_id}": str(n) for n, item_id in enumerate(answer, start=1)}
-        return {f"pair_{left}": str(right) for left, right in dict(answer).items()}
-
-
-def answer_form_for(key: grading.AnswerKey, data=None, *, order=None, prefix=None, initial=None):
-    return AnswerForm(key, data=data, order=order, prefix=prefix, initial=initial)
+    match key.type:
+        case QuestionType.MULTIPLE_CHOICE:
+            data.setlist("answer", [str(a) for a in answer])
+        case QuestionType.TRUE_FALSE:
+            data["answer"] = "true" if answer in (True, "true", "True") else "false"
+        case QuestionType.ORDERING:
+            for position, item_id in enumerate(answer, start=1):
+                data[f"position-{item_id}"] = str(position)
+        case QuestionType.MATCHING:
+            for left, right in dict(answer).items():
+                data[f"match-{left}"] = str(right)
+        case _:
+            data["answer"] = str(answer)
+    return data

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from quizapp.admin_reports import ReportTable, report_response
 from quizapp.admin_site import OwnedAdmin
 from quizapp.bank.admin_interchange import export_actions
+from quizapp.bank.answer_forms import answer_inputs
 from quizapp.bank.models import Question
 from quizapp.quizzes.models import Attempt, Quiz, QuizItem
 from quizapp.quizzes.selectors import quiz_item_analysis
@@ -221,8 +222,6 @@ class QuizAdmin(OwnedAdmin):
         )
 
     def preview_view(self, request, object_id):
-        from quizapp.bank.answer_forms import answer_form_for
-
         quiz = self.get_owned_object(request, object_id)
         items = quiz.items.select_related("question").prefetch_related(
             "question__choices",
@@ -231,8 +230,7 @@ class QuizAdmin(OwnedAdmin):
             "question__match_pairs",
         )
         questions = [
-            (item, answer_form_for(item.question.answer_key(), prefix=f"q{item.pk}"))
-            for item in items
+            (item, answer_inputs(item.question.answer_key(), seed=str(item.pk))) for item in items
         ]
         context = {
             **self.admin_site.each_context(request),

@@ -147,11 +147,13 @@ def test_preview_grades_a_sample_answer(client, teacher):
     client.force_login(teacher)
     url = reverse("admin:bank_question_preview", args=[question.pk])
     assert client.get(url).status_code == 200
-    page = client.post(url, {"choice": right.pk}).content.decode()
+    page = client.post(url, {"answer": right.pk}).content.decode()
     assert "Correct — score 1.00" in page
     wrong = question.choices.filter(is_correct=False).first()
-    page = client.post(url, {"choice": wrong.pk}).content.decode()
+    page = client.post(url, {"answer": wrong.pk}).content.decode()
     assert "Not correct" in page
+    page = client.post(url, {}).content.decode()
+    assert "Choose an answer." in page
 
 
 def test_shared_questions_can_be_previewed_and_duplicated_as_drafts(client, teacher):
