@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend import views
+from frontend import quizzes, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -33,4 +33,16 @@ urlpatterns = [
     path("sources/", views.source_list, name="source_list"),
     path("sources/<slug:slug>/", views.source_detail, name="source_detail"),
     path("settings/", views.learner_settings, name="learner_settings"),
+    path("quizzes/", quizzes.quiz_list, name="quiz_list"),
+    path("quizzes/<int:quiz_id>/", quizzes.quiz_detail, name="quiz_detail"),
+    path("quizzes/<int:quiz_id>/start/", quizzes.quiz_start, name="quiz_start"),
+    path("attempts/<int:attempt_id>/", quizzes.attempt_detail, name="attempt_detail"),
+    path(
+        "attempts/<int:attempt_id>/answers/<int:question_id>/",
+        quizzes.attempt_answer,
+        name="attempt_answer",
+    ),
+    path("attempts/<int:attempt_id>/submit/", quizzes.attempt_submit_view, name="attempt_submit"),
+    path("classes/", quizzes.class_list, name="class_list"),
+    path("classes/<int:class_id>/leave/", quizzes.class_leave, name="class_leave"),
 ]

@@ -32,6 +32,7 @@ from quizapp.bank.answer_forms import answer_from_form, answer_inputs, answer_te
 from quizapp.bank.grading import InvalidKey, MalformedAnswer, grade
 from quizapp.bank.models import Deck, Question, Quote, Source
 from quizapp.bank.selectors import source_coverage
+from quizapp.classroom.selectors import assignments_due_for
 from quizapp.study.models import Rating, ReviewSource
 from quizapp.study.practice import proposed_rating
 from quizapp.study.progress import learner_progress, learner_today, session_summary
@@ -78,6 +79,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "decks": [row for row in deck_counts(user=request.user, now=now) if row.total],
             "today": learner_today(user=request.user, now=now),
+            "assignments": list(assignments_due_for(request.user, now)[:10]),
         },
     )
 

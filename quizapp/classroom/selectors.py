@@ -24,6 +24,17 @@ def classes_of(user) -> QuerySet[Classroom]:
     return Classroom.objects.filter(enrolments__student=user)
 
 
+def assignments_due_for(user, now: datetime | None = None) -> QuerySet[Assignment]:
+    """A learner's upcoming assignments across their classes, soonest first."""
+    return (
+        Assignment.objects.filter(
+            classroom__enrolments__student=user, due_at__gte=now or timezone.now()
+        )
+        .select_related("quiz", "deck", "classroom")
+        .order_by("due_at")
+    )
+
+
 def classes_taught_by(user) -> QuerySet[Classroom]:
     if user.is_superuser:
         return Classroom.objects.all()

@@ -50,5 +50,19 @@ document.addEventListener("htmx:afterSettle", () => {
   next?.focus();
 });
 
+// Quiz countdown: the server enforces the deadline; this only shows it ticking and reloads
+// the page when time is up, so the learner sees the automatic submission.
+for (const clock of document.querySelectorAll("[data-deadline]")) {
+  const deadline = Date.parse(clock.dataset.deadline);
+  const tick = () => {
+    const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    const minutes = Math.floor(left / 60);
+    clock.textContent = `${minutes}:${String(left % 60).padStart(2, "0")}`;
+    if (left === 0) window.setTimeout(() => window.location.reload(), 1500);
+    else window.setTimeout(tick, 1000);
+  };
+  tick();
+}
+
 // Lets browser tests wait until the shortcuts are listening.
 document.documentElement.dataset.shortcuts = "ready";

@@ -1,0 +1,199 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from quizapp.classroom.models import Assignment, Enrolment
+from quizapp.quizzes.models import Attempt, FeedbackMode
+from quizapp.quizzes.services import attempt_start
+from tests.factories import (
+    AcceptedAnswerFactory,
+    ChoiceQuestionFactory,
+    ClassroomFactory,
+    QuestionFactory,
+    QuizFactory,
+)
+from tests.frontend.conftest import NOW, page_weight
+
+SECRET = "Zvartnots"  # the accepted answer of the typed question: must not leak early
+
+
+@pytest.fixture
+def quiz(db):
+    typed = QuestionFactory(type="short_text", answer_bool=None, prompt="Which airport?")
+    AcceptedAnswerFactory(question=typed, position=0, text=SECRET)
+    return QuizFactory(
+        title="Corridor quiz",
+        questions=[ChoiceQuestionFactory(prompt="Pick A."), typed],
+        feedback_mode=FeedbackMode.AFTER_SUBMIT,
+    )
+
+
+def start(client, quiz) -> Attempt:
+    response = client.post(reverse("quiz_start", args=[quiz.pk]))
+    attempt = Attempt.objects.get()
+    assert response["Location"] == reverse("attempt_detail", args=[attempt.pk])
+    return attempt
+
+
+def answer_url(attempt, question):
+    return reverse("attempt_answer", args=[attempt.pk, question.pk])
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["quiz_list", "class_list"],
+)
+def test_anonymous_visitors_are_sent_to_log_in(client, db, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_the_quiz_list_shows_open_quizzes_only(signed_in, quiz, django_assert_max_num_queries):
+    QuizFactory(title="Closed quiz", closes_at=NOW - timedelta(days=1))
+    QuizFactory(title="Hidden quiz", visibility="assigned")
+    with django_assert_max_num_queries(8):
+        page = signed_in.get(reverse("quiz_list"))
+    html = page.content.decode()
+    assert "Corridor quiz" in html and "Closed quiz" not in html and "Hidden quiz" not in html
+    assert page_weight(page) < 100_000
+
+
+def test_a_quiz_not_open_to_the_learner_is_404(signed_in, db):
+    hidden = QuizFactory(visibility="assigned")
+    assert signed_in.get(reverse("quiz_detail", args=[hidden.pk])).status_code == 404
+    assert signed_in.post(reverse("quiz_start", args=[hidden.pk])).status_code == 404
+
+
+def test_taking_a_quiz_without_javascript(signed_in, quiz, django_assert_max_num_queries):
+    attempt = start(signed_in, quiz)
+    choice_q, typed_q = [item.question for item in quiz.items.order_by("position")]
+    with django_assert_max_num_queries(14):
+        page = signed_in.get(reverse("attempt_detail", args=[attempt.pk]))
+    html = page.content.decode()
+    assert "Pick A." in html and "Which airport?" in html
+    assert SECRET not in html and "Correct answer" not in html
+    right = choice_q.choices.get(is_correct=True)
+    saved = signed_in.post(answer_url(attempt, choice_q), {"answer": right.pk})
+    assert saved["Location"].endswith(f"#q-{choice_q.pk}")
+    signed_in.post(answer_url(attempt, typed_q), {"answer": "zvartnots"})
+    page = signed_in.get(reverse("attempt_detail", args=[attempt.pk])).content.decode()
+    assert "2 of 2 answered" in page
+    assert SECRET not in page and "verdict" not in page  # graded, but not shown yet
+
+    confirm = signed_in.get(reverse("attempt_submit", args=[attempt.pk])).content.decode()
+    assert "You answered 2 of 2" in confirm
+    signed_in.post(reverse("attempt_submit", args=[attempt.pk]))
+    result = signed_in.get(reverse("attempt_detail", args=[attempt.pk])).content.decode()
+    assert "Passed: 100.0%" in result and SECRET in result and "Correct answer" in result
+
+
+def test_an_htmx_save_returns_just_that_question_and_announces_it(signed_in, quiz):
+    attempt = start(signed_in, quiz)
+    choice_q = quiz.items.order_by("position").first().question
+    response = signed_in.post(
+        answer_url(attempt, choice_q),
+        {"answer": choice_q.choices.first().pk},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith(f'<li id="q-{choice_q.pk}"') and "Answer saved." in html
+    assert "<html" not in html
+
+
+def test_a_malformed_answer_is_shown_again_with_a_message(signed_in, quiz):
+    attempt = start(signed_in, quiz)
+    choice_q = quiz.items.order_by("position").first().question
+    response = signed_in.post(answer_url(attempt, choice_q), {})
+    assert response.status_code == 422
+    assert "Choose an answer." in response.content.decode()
+    assert not hasattr(attempt.questions.get(question=choice_q), "response")
+
+
+def test_an_answer_after_the_deadline_is_refused_and_the_attempt_submitted(
+    signed_in, quiz, time_machine
+):
+    quiz.time_limit = timedelta(minutes=5)
+    quiz.save()
+    attempt = start(signed_in, quiz)
+    page = signed_in.get(reverse("attempt_detail", args=[attempt.pk])).content.decode()
+    assert 'role="timer"' in page and "data-deadline" in page
+    time_machine.move_to(NOW + timedelta(minutes=10), tick=False)
+    choice_q = quiz.items.order_by("position").first().question
+    response = signed_in.post(
+        answer_url(attempt, choice_q), {"answer": choice_q.choices.first().pk}
+    )
+    assert response.status_code == 409
+    attempt.refresh_from_db()
+    assert attempt.is_submitted and attempt.auto_submitted
+
+
+def test_after_close_results_stay_hidden_after_submitting(signed_in, quiz):
+    quiz.feedback_mode = FeedbackMode.AFTER_CLOSE
+    quiz.closes_at = NOW + timedelta(days=2)
+    quiz.save()
+    attempt = start(signed_in, quiz)
+    typed_q = quiz.items.order_by("position").last().question
+    signed_in.post(answer_url(attempt, typed_q), {"answer": SECRET})
+    signed_in.post(reverse("attempt_submit", args=[attempt.pk]))
+    page = signed_in.get(reverse("attempt_detail", args=[attempt.pk])).content.decode()
+    assert "shown after the quiz closes" in page
+    assert page.count(SECRET) == 1  # only the learner's own answer, in its input
+    assert "Correct answer" not in page and "Passed" not in page
+
+
+def test_another_learners_attempt_is_404(client, other_learner, learner, quiz):
+    attempt = attempt_start(user=learner, quiz=quiz, now=NOW)
+    client.force_login(other_learner)
+    for url in (
+        reverse("attempt_detail", args=[attempt.pk]),
+        reverse("attempt_submit", args=[attempt.pk]),
+    ):
+        assert client.get(url).status_code == 404
+    question = attempt.questions.first().question
+    assert client.post(answer_url(attempt, question), {"answer": "x"}).status_code == 404
+    assert client.post(reverse("attempt_submit", args=[attempt.pk])).status_code == 404
+
+
+def test_quiz_forms_need_the_csrf_token(csrf_client, quiz):
+    assert csrf_client.post(reverse("quiz_start", args=[quiz.pk])).status_code == 403
+    assert csrf_client.post(reverse("class_list"), {"code": "ABCDEFGH"}).status_code == 403
+    assert not Attempt.objects.exists()
+
+
+# Classes -----------------------------------------------------------------------------------
+
+
+def test_joining_a_class_by_code_and_seeing_its_assignments(signed_in, learner, quiz):
+    classroom = ClassroomFactory(name="9B history")
+    Assignment.objects.create(classroom=classroom, quiz=quiz, due_at=NOW + timedelta(days=3))
+    wrong = signed_in.post(reverse("class_list"), {"code": "NOTACODE"})
+    assert wrong.status_code == 422 and "No class has that join code" in wrong.content.decode()
+    joined = signed_in.post(reverse("class_list"), {"code": classroom.join_code.lower()})
+    assert joined.status_code == 302
+    page = signed_in.get(reverse("class_list")).content.decode()
+    assert "9B history" in page and "Corridor quiz" in page
+    again = signed_in.post(reverse("class_list"), {"code": classroom.join_code})
+    assert again.status_code == 422 and "already in 9B history" in again.content.decode()
+    home = signed_in.get(reverse("home")).content.decode()
+    assert "Assignments" in home and "Corridor quiz" in home
+
+
+def test_leaving_a_class_and_not_someone_elses(signed_in, learner, other_learner):
+    mine, theirs = ClassroomFactory(), ClassroomFactory()
+    Enrolment.objects.create(classroom=mine, student=learner, joined_at=NOW)
+    Enrolment.objects.create(classroom=theirs, student=other_learner, joined_at=NOW)
+    assert signed_in.post(reverse("class_leave", args=[theirs.pk])).status_code == 404
+    assert signed_in.post(reverse("class_leave", args=[mine.pk])).status_code == 302
+    assert not Enrolment.objects.filter(student=learner).exists()
+    assert Enrolment.objects.filter(student=other_learner).exists()
+
+
+def test_class_page_queries_are_bounded(signed_in, learner, django_assert_max_num_queries):
+    for _ in range(4):
+        classroom = ClassroomFactory()
+        Enrolment.objects.create(classroom=classroom, student=learner, joined_at=NOW)
+    with django_assert_max_num_queries(8):
+        page = signed_in.get(reverse("class_list"))
+    assert page_weight(page) < 100_000
