@@ -1,0 +1,208 @@
+"""The benchmark runner: results, ratios, the table and docs/benchmarks.md (no timing)."""
+
+from datetime import UTC, datetime
+from itertools import pairwise
+from types import ModuleType
+
+import pytest
+from fsrs import Rating, Scheduler
+
+import bench.__main__ as runner
+from bench import Result, at_least, at_most
+from bench.queue import FULL, INDEX_IN_PLAN, QUICK, Size, databases
+from bench.queue import results as queue_results
+from bench.replay import histories, replay_bare, replay_ours
+from quizapp.study.scheduling import SchedulerConfig
+
+MEASURED_AT = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def fake_benchmark(*results: Result, fails: bool = False) -> ModuleType:
+    module = ModuleType("bench.fake", "Fake: a benchmark for the tests.\n\nMore words.")
+
+    def run(quick: bool) -> list[Result]:
+        if fails:
+            raise RuntimeError("it broke")
+        return list(results)
+
+    module.run = run
+    return module
+
+
+def test_ratio_is_the_figure_over_its_reference_and_meets_a_ceiling():
+    result = Result("queue", 3.0, "ms", reference=2.0, target=at_most(1.5))
+    assert result.ratio == 1.5
+    assert result.met is True
+    assert Result("queue", 3.1, "ms", reference=2.0, target=at_most(1.5)).met is False
+
+
+def test_a_floor_target_is_met_from_above():
+    assert Result("replay", 60.0, "reviews/s", reference=100.0, target=at_least(0.5)).met
+    assert not Result("replay", 40.0, "reviews/s", reference=100.0, target=at_least(0.5)).met
+    assert str(at_least(0.5)) == "≥ 0.5"
+    assert str(at_most(1.5)) == "≤ 1.5"
+
+
+@pytest.mark.parametrize("reference", [None, 0.0])
+def test_without_a_reference_there_is_no_ratio_and_no_verdict(reference):
+    result = Result("x", 1.0, "ms", reference=reference, target=at_most(1.5))
+    assert result.ratio is None
+    assert result.met is None
+
+
+def test_without_a_target_there_is_no_verdict():
+    assert Result("x", 1.0, "ms", reference=2.0).met is None
+
+
+def test_a_benchmark_runs_into_a_titled_section():
+    result = Result("fake figure", 2.0, "ms", reference=1.0)
+    section = runner.run_benchmark("fake", quick=True, loader=lambda name: fake_benchmark(result))
+    assert section.title == "Fake: a benchmark for the tests"
+    assert section.results == [result]
+    assert section.quick
+    assert not section.error
+
+
+def test_a_failing_benchmark_is_reported_not_raised():
+    section = runner.run_benchmark(
+        "fake", quick=False, loader=lambda name: fake_benchmark(fails=True)
+    )
+    assert section.results == []
+    assert "RuntimeError: it broke" in section.error
+
+
+def sections():
+    ok = Result(
+        "queue: screen", 3.0, "ms", reference=2.5, reference_name="alone", target=at_most(1.5)
+    )
+    missed = Result("queue: slow", 4.0, "ms", reference=2.0, target=at_most(1.5), notes="plan")
+    throughput = Result("replay", 12_345.6, "reviews/s", reference=24_691.2, details="sizes")
+    return [
+        runner.Section("queue", "Study queue", [ok, missed], 1.0, quick=False, database="SQLite"),
+        runner.Section("replay", "Replay speed", [throughput], 2.0, quick=True),
+    ]
+
+
+def test_the_table_shows_figures_ratios_and_verdicts():
+    table = runner.text_table(sections())
+    lines = table.splitlines()
+    assert lines[0].split() == runner.COLUMNS
+    assert "3 ms" in table and "2.5 ms (alone)" in table
+    assert "1.20" in table and "≤ 1.5" in table and "yes" in table
+    assert "2.00" in table and "NO" in table
+    assert "12,346 reviews/s" in table and "0.50" in table
+
+
+def test_markdown_names_the_machine_the_database_and_each_figure():
+    document = runner.markdown(sections(), measured_at=MEASURED_AT)
+    assert document.startswith("# Benchmarks")
+    assert "Measured 2026-03-02 12:00 UTC" in document
+    assert "cores" in document and "database: SQLite" in document and "database: none" in document
+    assert "| queue: screen | 3 ms | 2.5 ms (alone) | 1.20 | ≤ 1.5 | yes |  |" in document
+    assert "quick sizes" in document and "full sizes" in document
+    assert "**replay**\n\nsizes" in document
+    assert document.index("<!-- bench:replay -->") < document.index("<!-- bench:queue -->")
+
+
+def test_markdown_rewrites_only_the_sections_that_ran():
+    before = runner.markdown(sections(), measured_at=MEASURED_AT)
+    fresh = runner.Section("queue", "Study queue", [Result("queue: new", 1.0, "ms")], 1.0, False)
+    after = runner.markdown([fresh], previous=before, measured_at=MEASURED_AT)
+    assert "queue: new" in after
+    assert "queue: screen" not in after
+    assert after.count("<!-- bench:replay -->") == 1
+    assert "12,346 reviews/s" in after
+
+
+def test_main_runs_the_named_benchmark_and_writes_the_document(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(runner, "BENCHMARKS", ("fake", "other"))
+    result = Result("fake figure", 1.0, "ms")
+    monkeypatch.setattr(runner, "load", lambda name: fake_benchmark(result))
+    output = tmp_path / "benchmarks.md"
+    assert runner.main(["fake", "--quick", f"--output={output}"]) == 0
+    assert "<!-- bench:fake -->" in output.read_text()
+    assert "<!-- bench:other -->" not in output.read_text()
+    assert "fake figure" in capsys.readouterr().out
+
+
+def test_main_refuses_an_unknown_benchmark(capsys):
+    with pytest.raises(SystemExit):
+        runner.main(["nonsense"])
+    assert "unknown benchmark nonsense" in capsys.readouterr().err
+
+
+def test_the_queue_reference_is_the_same_learner_alone_in_separate_databases(monkeypatch):
+    assert FULL.alone() == Size(1, 1000, 2000)
+    assert QUICK.alone() == Size(1, 200, 400)
+    monkeypatch.delenv("BENCH_DATABASE_URL", raising=False)
+    large, alone = databases(quick=False)
+    assert large.url.endswith("bench/.data/queue-large.sqlite3")
+    assert alone.url.endswith("bench/.data/queue-alone.sqlite3")
+    monkeypatch.setenv("BENCH_DATABASE_URL", "postgres://u@db:5432/quizapp")
+    large, alone = databases(quick=True)
+    assert large.url == "postgres://u@db:5432/quizapp_bench_quick_large"
+    assert alone.is_postgres
+
+
+def test_replay_benchmark_compares_like_with_like():
+    cards = histories(1, 20)
+    assert cards == histories(1, 20)
+    assert all(a.reviewed_at < b.reviewed_at for h in cards for a, b in pairwise(h))
+    ours = replay_ours(cards, SchedulerConfig(), 1)
+    bare = replay_bare(
+        [[(Rating(r.rating), r.reviewed_at) for r in h] for h in cards],
+        Scheduler(enable_fuzzing=False),
+        1,
+    )
+    assert [(m.stability, m.due) for m in ours] == [(c.stability, c.due) for c in bare]
+
+
+@pytest.mark.parametrize(
+    ("line", "index"),
+    [
+        ("SEARCH study_cardstate USING INDEX cardstate_user_due (user_id=?)", "cardstate_user_due"),
+        (
+            "SEARCH study_review USING COVERING INDEX review_user_time (user_id=?)",
+            "review_user_time",
+        ),
+        ("->  Index Scan using cardstate_user_id_f on study_cardstate", "cardstate_user_id_f"),
+        ("->  Bitmap Index Scan on cardstate_user_due  (cost=0.00..4.31)", "cardstate_user_due"),
+    ],
+)
+def test_index_names_are_read_from_sqlite_and_postgresql_plans(line, index):
+    assert INDEX_IN_PLAN.findall(line) == [index]
+
+
+def queue_report(indexes, queue=(("review", "load-q-000001"),)):
+    return {
+        "vendor": "sqlite",
+        "server_version": "3.40.1",
+        "query_count": 11,
+        "plans": [("SELECT 1", ["SCAN t"])],
+        "due_card_indexes": indexes,
+        "queue": list(queue),
+        "queue_kinds": "1 review",
+        "learner_reviews": 2000,
+        "learner_cards": 157,
+    }
+
+
+def test_queue_results_compare_medians_and_check_the_plan():
+    large, alone = databases(quick=True)
+    samples = {large.name: [[2.0, 1.0], [4.0, 2.0], [3.0, 1.5]], alone.name: [[2.0, 1.0]] * 3}
+    build = {"seconds": 12.0, "built_at": "2026-03-02T12:00:00+00:00", "cpu_count": 2}
+    reports = {large.name: queue_report(["cardstate_user_due"]), alone.name: queue_report([])}
+    builds = {large.name: build, alone.name: build}
+    screen, queue_only, counts_only = queue_results(large, alone, samples, reports, builds)
+    assert (screen.figure, screen.reference, screen.ratio) == (4.5, 3.0, 1.5)
+    assert screen.met is True
+    assert "plan uses cardstate_user_due: yes" in screen.notes
+    assert "same queue in both: yes" in screen.notes
+    assert "built by generate_load in 12 s" in screen.details
+    assert (queue_only.figure, counts_only.figure) == (3.0, 1.5)
+    assert queue_only.target is None
+
+    reports[large.name] = queue_report(["study_cardstate_user_id_febcdd03"], queue=())
+    screen = queue_results(large, alone, samples, reports, builds)[0]
+    assert "NO, it uses study_cardstate_user_id_febcdd03" in screen.notes
+    assert "same queue in both: NO" in screen.notes
