@@ -154,7 +154,9 @@ def attempt_answer(request: HttpRequest, attempt_id: int, question_id: int) -> H
     status, errors, announcement = 200, None, "Answer saved."
     try:
         attempt_answer_save(
-            attempt=attempt, question_id=question_id, answer=answer_from_form(key, request.POST)
+            attempt=attempt,
+            question_id=question_id,
+            answer=answer_from_form(key, request.POST, order=stored.display_order),
         )
     except grading.MalformedAnswer as problem:
         status, errors, announcement = 422, {question_id: str(problem)}, str(problem)

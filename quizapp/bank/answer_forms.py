@@ -58,6 +58,47 @@ def _in_order(options: list, order: Sequence[int]) -> list:
     return [by_id[i] for i in order if i in by_id]
 
 
+class Numbering:
+    """How option ids appear in the HTML.
+
+    Without an attempt order the bank's ids are used (practice and previews: nothing there is
+    secret). In a quiz attempt the options are numbered 1, 2, 3… as shown instead: bank ids
+    follow authoring order (the correct choice is often written first, ordering items are
+    stored in the right order) and a matching pair's two sides share one id, so they would
+    give the answer away in the page source.
+    """
+
+    def __init__(self, key: AnswerKey, order: Sequence[int] | None):
+        self.numbered = bool(order)
+        self._to: dict[tuple[str, int], int] = {}
+        if not order:
+            return
+        shown = {
+            "choice": _in_order(list(key.choices), order),
+            "item": _in_order(list(key.items), order),
+            "left": list(key.pairs),
+            "right": _in_order(list(key.pairs), order),
+        }
+        for kind, options in shown.items():
+            for number, option in enumerate(options, start=1):
+                self._to[(kind, option.id)] = number
+        self._from = {(kind, n): bank_id for (kind, bank_id), n in self._to.items()}
+
+    def out(self, kind: str, bank_id: int) -> str:
+        return str(self._to[(kind, bank_id)] if self.numbered else bank_id)
+
+    def back(self, kind: str, value: str) -> object:
+        """The bank id behind a submitted value (unchanged without numbering)."""
+        if not self.numbered:
+            return value
+        if not (value.isascii() and value.isdigit() and len(value) < 4):
+            raise MalformedAnswer("Choose one of the options shown.")
+        bank_id = self._from.get((kind, int(value)))
+        if bank_id is None:
+            raise MalformedAnswer("Choose one of the options shown.")
+        return bank_id
+
+
 def answer_inputs(
     key: AnswerKey,
     *,
@@ -71,6 +112,7 @@ def answer_inputs(
     question). `previous` refills them (after a malformed answer, or a saved quiz answer)."""
     previous = previous or QueryDict()
     picked = set(previous.getlist("answer"))
+    ids = Numbering(key, order)
     match key.type:
         case QuestionType.SINGLE_CHOICE | QuestionType.MULTIPLE_CHOICE:
             choices = list(key.choices)
@@ -80,7 +122,10 @@ def answer_inputs(
                 choices = _shuffled(choices, seed)
             return AnswerInputs(
                 type=key.type,
-                choices=tuple(Option(str(c.id), c.text, str(c.id) in picked) for c in choices),
+                choices=tuple(
+                    Option(ids.out("choice", c.id), c.text, ids.out("choice", c.id) in picked)
+                    for c in choices
+                ),
                 legend="Choose one answer"
                 if key.type == QuestionType.SINGLE_CHOICE
                 else "Choose every correct answer",
@@ -107,10 +152,14 @@ def answer_inputs(
                 legend="Put the items in order: give each one its position (1 = first)",
                 rows=tuple(
                     SelectRow(
-                        name=f"position-{item.id}",
+                        name=f"position-{ids.out('item', item.id)}",
                         label=item.text,
                         options=tuple(
-                            Option(str(n), str(n), previous.get(f"position-{item.id}") == str(n))
+                            Option(
+                                str(n),
+                                str(n),
+                                previous.get(f"position-{ids.out('item', item.id)}") == str(n),
+                            )
                             for n in positions
                         ),
                     )
@@ -123,16 +172,23 @@ def answer_inputs(
                 if order
                 else _shuffled(list(key.pairs), seed, avoid_identity=True)
             )
-            chosen = {pair.id: previous.get(f"match-{pair.id}") for pair in key.pairs}
+            chosen = {
+                pair.id: previous.get(f"match-{ids.out('left', pair.id)}") for pair in key.pairs
+            }
             return AnswerInputs(
                 type=key.type,
                 legend="Match each item on the left with one on the right",
                 rows=tuple(
                     SelectRow(
-                        name=f"match-{pair.id}",
+                        name=f"match-{ids.out('left', pair.id)}",
                         label=pair.left,
                         options=tuple(
-                            Option(str(r.id), r.right, chosen[pair.id] == str(r.id)) for r in rights
+                            Option(
+                                ids.out("right", r.id),
+                                r.right,
+                                chosen[pair.id] == ids.out("right", r.id),
+                            )
+                            for r in rights
                         ),
                     )
                     for pair in key.pairs
@@ -141,17 +197,20 @@ def answer_inputs(
     raise ValueError(f"no answer controls for {key.type}")  # pragma: no cover
 
 
-def answer_from_form(key: AnswerKey, data: QueryDict) -> object:
+def answer_from_form(
+    key: AnswerKey, data: QueryDict, *, order: Sequence[int] | None = None
+) -> object:
     """The learner's answer in the shape `grade` takes, or MalformedAnswer with a message a
-    learner can act on."""
+    learner can act on. `order` is the attempt's display order the form was drawn with."""
     value = data.get("answer", "")
+    ids = Numbering(key, order)
     match key.type:
         case QuestionType.SINGLE_CHOICE:
             if not value:
                 raise MalformedAnswer("Choose an answer.")
-            return value
+            return ids.back("choice", value)
         case QuestionType.MULTIPLE_CHOICE:
-            return data.getlist("answer")
+            return [ids.back("choice", v) for v in data.getlist("answer")]
         case QuestionType.TRUE_FALSE:
             if not value:
                 raise MalformedAnswer("Choose true or false.")
@@ -165,7 +224,7 @@ def answer_from_form(key: AnswerKey, data: QueryDict) -> object:
         case QuestionType.ORDERING:
             positions = {}
             for item in key.items:
-                raw = data.get(f"position-{item.id}", "")
+                raw = data.get(f"position-{ids.out('item', item.id)}", "")
                 if not (raw.isascii() and raw.isdigit()) or len(raw) > 3:
                     raise MalformedAnswer("Give every item a position.")
                 positions[item.id] = int(raw)
@@ -173,10 +232,12 @@ def answer_from_form(key: AnswerKey, data: QueryDict) -> object:
                 raise MalformedAnswer("Use each position exactly once.")
             return sorted(positions, key=positions.__getitem__)
         case QuestionType.MATCHING:
-            matches = {str(pair.id): data.get(f"match-{pair.id}", "") for pair in key.pairs}
-            if not all(matches.values()):
+            chosen = {
+                pair.id: data.get(f"match-{ids.out('left', pair.id)}", "") for pair in key.pairs
+            }
+            if not all(chosen.values()):
                 raise MalformedAnswer("Match every item.")
-            return matches
+            return {str(left): ids.back("right", right) for left, right in chosen.items()}
     raise MalformedAnswer("This question cannot be answered here.")  # pragma: no cover
 
 
@@ -197,22 +258,34 @@ def answer_text(key: AnswerKey, answer: object) -> str:
     return str(answer) or "(nothing)"
 
 
-def previous_answer(key: AnswerKey, answer: object) -> QueryDict:
+def previous_answer(
+    key: AnswerKey, answer: object, *, order: Sequence[int] | None = None
+) -> QueryDict:
     """Form data showing a stored answer again (e.g. returning to a quiz question)."""
     data = QueryDict(mutable=True)
     if answer is None:
         return data
+    ids = Numbering(key, order)
+
+    def out(kind: str, bank_id: object) -> str:
+        try:
+            return ids.out(kind, int(bank_id))  # type: ignore[call-overload]
+        except (KeyError, TypeError, ValueError):
+            return ""
+
     match key.type:
+        case QuestionType.SINGLE_CHOICE:
+            data["answer"] = out("choice", answer)
         case QuestionType.MULTIPLE_CHOICE:
-            data.setlist("answer", [str(a) for a in answer])
+            data.setlist("answer", [out("choice", a) for a in answer])
         case QuestionType.TRUE_FALSE:
             data["answer"] = "true" if answer in (True, "true", "True") else "false"
         case QuestionType.ORDERING:
             for position, item_id in enumerate(answer, start=1):
-                data[f"position-{item_id}"] = str(position)
+                data[f"position-{out('item', item_id)}"] = str(position)
         case QuestionType.MATCHING:
             for left, right in dict(answer).items():
-                data[f"match-{left}"] = str(right)
+                data[f"match-{out('left', left)}"] = out("right", right)
         case _:
             data["answer"] = str(answer)
     return data

@@ -152,14 +152,14 @@ def test_ordering_positions_used_twice_are_reported(signed_in, bank):
 def test_ordering_and_matching_are_answered_with_labelled_selects(signed_in, bank):
     html = signed_in.get(f"/practice/?card={bank.ordering.pk}").content.decode()
     for item, pk in ids(bank.ordering, "order_items").items():
-        assert f'<label for="position-{pk}">{item}</label>' in html
-        assert f'<select id="position-{pk}" name="position-{pk}">' in html
+        assert f'<label for="answer-position-{pk}">{item}</label>' in html
+        assert f'<select id="answer-position-{pk}" name="position-{pk}">' in html
     # The items are not listed in their correct order.
-    shown = re.findall(r'<label for="position-\d+">(\w+)</label>', html)
+    shown = re.findall(r'<label for="answer-position-\d+">(\w+)</label>', html)
     assert shown != ["Yerevan", "Baku", "Tashkent"]
     html = signed_in.get(f"/practice/?card={bank.matching.pk}").content.decode()
     for left, pk in ids(bank.matching, "match_pairs").items():
-        assert f'<label for="match-{pk}">{left}</label>' in html
+        assert f'<label for="answer-match-{pk}">{left}</label>' in html
 
 
 def test_practising_a_draft_question_is_not_found(signed_in, bank):

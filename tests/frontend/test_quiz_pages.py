@@ -74,7 +74,8 @@ def test_taking_a_quiz_without_javascript(signed_in, quiz, django_assert_max_num
     assert "Pick A." in html and "Which airport?" in html
     assert SECRET not in html and "Correct answer" not in html
     right = choice_q.choices.get(is_correct=True)
-    saved = signed_in.post(answer_url(attempt, choice_q), {"answer": right.pk})
+    shown = attempt.questions.get(question=choice_q).display_order
+    saved = signed_in.post(answer_url(attempt, choice_q), {"answer": shown.index(right.pk) + 1})
     assert saved["Location"].endswith(f"#q-{choice_q.pk}")
     signed_in.post(answer_url(attempt, typed_q), {"answer": "zvartnots"})
     page = signed_in.get(reverse("attempt_detail", args=[attempt.pk])).content.decode()
@@ -197,3 +198,29 @@ def test_class_page_queries_are_bounded(signed_in, learner, django_assert_max_nu
     with django_assert_max_num_queries(8):
         page = signed_in.get(reverse("class_list"))
     assert page_weight(page) < 100_000
+
+
+def test_quiz_options_are_numbered_as_shown_not_by_bank_id(signed_in, db):
+    from quizapp.bank.models import MatchPair
+
+    earlier = QuestionFactory(type="matching", answer_bool=None)
+    for n in range(5):  # bank ids of the real pairs start above the positions shown
+        MatchPair.objects.create(question=earlier, position=n, left=f"L{n}", right=f"R{n}")
+    matching = QuestionFactory(type="matching", answer_bool=None, prompt="Match them.")
+    for position, (left, right) in enumerate(
+        [("Baku", "Azerbaijan"), ("Yerevan", "Armenia"), ("Tbilisi", "Georgia")]
+    ):
+        MatchPair.objects.create(question=matching, position=position, left=left, right=right)
+    quiz = QuizFactory(questions=[matching])
+    attempt = start(signed_in, quiz)
+    html = signed_in.get(reverse("attempt_detail", args=[attempt.pk])).content.decode()
+    pair_ids = list(matching.match_pairs.values_list("pk", flat=True))
+    assert min(pair_ids) > 3
+    for pk in pair_ids:
+        assert f'name="match-{pk}"' not in html and f'value="{pk}"' not in html
+    assert 'name="match-1"' in html and 'name="match-3"' in html
+    shown = attempt.questions.get().display_order  # the rights, as displayed
+    answer = {f"match-{n}": shown.index(pk) + 1 for n, pk in enumerate(pair_ids, start=1)}
+    signed_in.post(answer_url(attempt, matching), answer)
+    signed_in.post(reverse("attempt_submit", args=[attempt.pk]))
+    assert Attempt.objects.get().percentage == 100
