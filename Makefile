@@ -64,8 +64,25 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The browser tests (tests/e2e) drive Debian's chromium (Playwright never downloads browsers)
+# and inject axe-core, pinned by tests/e2e/package-lock.json.
+CHROMIUM := /usr/bin/chromium
+.PHONY: e2e-deps
+e2e-deps:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "error: the browser tests need Debian's chromium at $(CHROMIUM): run 'sudo apt-get install chromium' (or 'sudo make e2e-deps')." >&2; exit 1; \
+	  fi; \
+	fi
+	@if [ ! -d tests/e2e/node_modules/axe-core ]; then \
+	  command -v npm >/dev/null || { echo "error: the browser tests install axe-core with npm: run 'sudo apt-get install npm'." >&2; exit 1; }; \
+	  npm ci --prefix tests/e2e --no-audit --no-fund; \
+	fi
+
 .PHONY: test
-test: lint
+test: lint e2e-deps
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)

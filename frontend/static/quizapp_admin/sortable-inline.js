@@ -10,10 +10,35 @@
     );
   }
 
+  function columnName(cell, prefix) {
+    const name = Array.from(cell.classList).find((c) => c.startsWith(prefix));
+    return name ? name.slice(prefix.length) : null;
+  }
+
+  // Django's tabular inline names each field only in its column header, so give every
+  // control an accessible name that says its column and its row ("Points, row 2").
+  function label(group, row, index) {
+    const headers = {};
+    group.querySelectorAll("thead th").forEach((th) => {
+      const name = columnName(th, "column-");
+      if (name) headers[name] = th.textContent.trim();
+    });
+    row.querySelectorAll("td").forEach((cell) => {
+      const name = columnName(cell, "field-");
+      const column = name ? headers[name] : cell.classList.contains("delete") ? "Delete" : null;
+      if (!column) return;
+      cell.querySelectorAll("input:not([type=hidden]), select, textarea").forEach((control) => {
+        if (control.labels && control.labels.length) return;
+        control.setAttribute("aria-label", column + ", row " + (index + 1));
+      });
+    });
+  }
+
   function renumber(group) {
     rows(group).forEach((row, index) => {
       const input = row.querySelector("td.field-position input");
       if (input) input.value = index;
+      label(group, row, index);
     });
   }
 
@@ -31,6 +56,11 @@
     group.querySelectorAll("td.field-position, th.column-position").forEach((cell) => {
       cell.classList.add("quizapp-hidden-position");
     });
+    // The move buttons go in Django's first, unnamed column: name it for screen readers.
+    const corner = group.querySelector("thead th.original");
+    if (corner && !corner.textContent.trim()) {
+      corner.innerHTML = '<span class="visually-hidden">Order</span>';
+    }
     rows(group).forEach((row) => {
       if (row.querySelector("button.quizapp-move")) return;
       const cell = row.querySelector("td.field-position");

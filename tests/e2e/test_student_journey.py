@@ -1,0 +1,262 @@
+"""A new student's first day, in a real browser: sign up, join the demo class, study with the
+keyboard, undo, practise with a typed answer, take the demo quiz, then see it all on the
+progress page and in the source article. axe-core checks every page on the way, in light
+and dark."""
+
+import re
+
+from django.db.models import Count
+from playwright.sync_api import Page, expect
+
+from quizapp.bank.models import Question
+from quizapp.study.models import Review
+from tests.e2e.conftest import PHONE, htmx_settle, log_in, wait_for_shortcuts
+
+USERNAME, PASSWORD = "nare", "a long passphrase 42"
+DECK = "Places and capitals"
+# Ten cards rated with the keys, all new; Again last, so no card comes due again mid-session.
+KEYS = ["3", "4", "3", "2", "3", "4", "3", "3", "4", "1"]
+LABELS = {"1": "Again", "2": "Hard", "3": "Good", "4": "Easy"}
+
+
+def test_student_journey_from_sign_up_to_the_quoted_source(page: Page, seeded, axe_check):
+    page.goto("/")
+    axe_check(page, "home-anonymous")
+    sign_up(page, axe_check)
+    join_demo_class(page, axe_check)
+    previous_prompt = study_ten_cards_with_the_keyboard(page, axe_check)
+    undo_the_last_review(page, previous_prompt)
+    source_link = practise_a_typed_answer(page, axe_check)
+    answered = take_and_submit_the_demo_quiz(page, axe_check)
+    progress_shows_the_reviews(page, answered, axe_check)
+    source_highlights_the_quote(page, source_link, axe_check)
+    settings_and_log_in_again(page, axe_check)
+
+
+def sign_up(page: Page, axe_check) -> None:
+    page.get_by_role("link", name="Create an account").click()
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
+    page.get_by_role("button", name="Sign up").click()  # empty: the errors are announced
+    expect(page.get_by_role("alert")).to_contain_text("Please correct the errors below.")
+    axe_check(page, "signup-errors")
+    page.get_by_label("Username").fill(USERNAME)
+    page.get_by_label("Email").fill(f"{USERNAME}@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password confirmation").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("status").first).to_contain_text("Your account is ready")
+    expect(page.get_by_role("heading", name=f"Welcome back, {USERNAME}")).to_be_visible()
+    axe_check(page, "home")
+
+
+def join_demo_class(page: Page, axe_check) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Classes").click()
+    expect(page.get_by_text("You are not in a class yet.")).to_be_visible()
+    page.get_by_label("Join code from your teacher").fill("nope")
+    page.get_by_role("button", name="Join").click()
+    expect(page.get_by_role("alert")).to_contain_text("No class has that join code")
+    axe_check(page, "classes-error")
+    page.get_by_label("Join code from your teacher").fill("karabakh")
+    page.get_by_role("button", name="Join").click()
+    expect(page.get_by_role("status").first).to_contain_text("You joined")
+    expect(page.get_by_role("link", name=re.compile("demo quiz"))).to_be_visible()
+    axe_check(page, "classes")
+
+
+def counts(page: Page) -> tuple[int, int]:
+    new = page.locator(".queue-counts .count-new").inner_text()
+    due = page.locator(".queue-counts .count-due").inner_text()
+    return int(new.split()[-1]), int(due.split()[-1])
+
+
+def study_ten_cards_with_the_keyboard(page: Page, axe_check) -> str:
+    """Returns the prompt of the last card rated."""
+    page.get_by_role("link", name="quizapp", exact=True).click()
+    page.get_by_role("link", name=f"Study {DECK}").click()
+    expect(page.get_by_role("heading", name=f"Study: {DECK}")).to_be_visible()
+    wait_for_shortcuts(page)
+    new, due = counts(page)
+    assert new >= len(KEYS) and due == 0
+    axe_check(page, "study")
+    prompt = ""
+    for number, key in enumerate(KEYS, start=1):
+        card = page.locator("article.card")
+        expect(card.locator(".badge")).to_have_text("New card")
+        prompt = card.locator("#card-prompt").inner_text()
+        answer = card.locator("[data-answer]")
+        expect(answer).to_be_hidden()
+        page.keyboard.press("Space")
+        expect(answer).to_be_visible()
+        expect(answer).to_be_focused()
+        if number == 1:
+            expect(card.get_by_role("button", name=re.compile(r"^Again \d+[mhd]"))).to_be_visible()
+            expect(card.get_by_role("button", name=re.compile(r"^Good \d+[mhd]"))).to_be_visible()
+            axe_check(page, "study-answer")
+        page.keyboard.press(key)
+        # One request: the next card arrives, the counts drop, the live region announces.
+        announcement = re.compile(rf"^{LABELS[key]}\. Next review in \d+ ?\w+\.$")
+        expect(page.locator("#announcer")).to_have_text(announcement)
+        expect(page.locator(".queue-counts .count-new")).to_have_text(f"New {new - number}")
+        expect(page.locator("#card-prompt")).not_to_have_text(prompt)
+        expect(page.locator("#card-prompt")).to_be_focused()
+        htmx_settle(page)
+    assert Review.objects.filter(user__username=USERNAME).count() == len(KEYS)
+    return prompt
+
+
+def undo_the_last_review(page: Page, previous_prompt: str) -> None:
+    new_before, _ = counts(page)
+    page.keyboard.press("u")
+    expect(page.locator("#announcer")).to_have_text("Undone: your Again rating. The card is back.")
+    expect(page.locator("#card-prompt")).to_have_text(previous_prompt)
+    expect(page.locator(".queue-counts .count-new")).to_have_text(f"New {new_before + 1}")
+    assert Review.objects.filter(user__username=USERNAME).count() == len(KEYS) - 1
+    htmx_settle(page)
+
+
+def practise_a_typed_answer(page: Page, axe_check) -> str:
+    """Returns the card's link to its quote in the source."""
+    question = (
+        Question.objects.published()
+        .filter(type="short_text")
+        .exclude(reviews__user__username=USERNAME)
+        .order_by("slug")
+        .first()
+    )
+    answer = question.accepted_answers.order_by("position").first().text
+    page.goto(f"/practice/?card={question.pk}")
+    expect(page.get_by_role("heading", name=re.compile(r"^Practice"))).to_be_visible()
+    expect(page.locator("#card-prompt")).to_have_text(question.prompt)
+    wait_for_shortcuts(page)
+    field = page.get_by_label("Your answer")
+    expect(field).to_be_focused()
+    axe_check(page, "practice")
+    field.press_sequentially(answer.lower())
+    field.press("Enter")
+    expect(page.locator(".verdict-title")).to_have_text("Correct")
+    expect(page.locator("#announcer")).to_contain_text("Proposed rating: Good.")
+    expect(page.get_by_role("group", name="Rate your recall (proposed: Good)")).to_be_visible()
+    proposed = page.locator("button.rating.proposed")
+    expect(proposed).to_have_attribute("data-rating", "3")
+    expect(proposed).to_be_focused()
+    axe_check(page, "practice-graded")
+    source_link = page.locator("figure.quote figcaption a").first.get_attribute("href")
+    assert f"?q={question.slug}" in source_link
+    htmx_settle(page)
+    page.keyboard.press("3")  # accept the proposal
+    expect(page.locator("#announcer")).to_have_text(re.compile(r"^Good\. Next review in"))
+    practised = Review.objects.filter(user__username=USERNAME, question=question)
+    assert list(practised.values_list("source", "rating")) == [("practice", 3)]
+    return source_link
+
+
+def take_and_submit_the_demo_quiz(page: Page, axe_check) -> int:
+    """Returns how many questions were answered."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Quizzes").click()
+    axe_check(page, "quizzes")
+    page.get_by_role("link", name=re.compile("demo quiz")).click()
+    expect(page.get_by_text("Attempts left")).to_be_visible()
+    axe_check(page, "quiz")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("timer")).to_contain_text(re.compile(r"Time left: 1[45]:\d\d"))
+    questions = page.locator("li.attempt-question")
+    expect(questions).to_have_count(10)
+    answered = 0
+    for index in range(questions.count()):
+        question = questions.nth(index)
+        choice = question.locator("input[type=radio], input[type=checkbox]")
+        text = question.locator("input[type=text]")
+        if choice.count():
+            choice.first.check()
+        elif text.count():
+            numeric = text.get_attribute("inputmode") == "decimal"
+            text.fill("2020" if numeric else "Stepanakert")
+            text.press("Enter")
+        else:
+            continue  # ordering and matching: left unanswered on purpose
+        answered += 1
+        # Saved as it is given: htmx swaps the question back in with its state.
+        expect(questions.nth(index).get_by_text("Saved.")).to_be_visible()
+        expect(page.locator("#announcer")).to_have_text("Answer saved.")
+    assert answered >= 5
+    axe_check(page, "attempt")
+    page.get_by_role("link", name="Finish and submit…").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Submit “"))).to_be_visible()
+    expect(page.get_by_text(f"You answered {answered} of 10 questions.")).to_be_visible()
+    axe_check(page, "submit-confirmation")
+    page.get_by_role("button", name="Submit my answers").click()
+    expect(page.get_by_role("status").first).to_contain_text("Your quiz was submitted.")
+    expect(page.get_by_role("heading", name=re.compile(r"^(Passed|Not passed): "))).to_be_visible()
+    expect(page.locator(".attempt-question .verdict")).to_have_count(10)
+    axe_check(page, "results")
+    return answered
+
+
+def progress_shows_the_reviews(page: Page, answered_in_quiz: int, axe_check) -> None:
+    # Ten cards rated and one undone, one practised, and each quiz answer counts as a review.
+    by_source = dict(
+        Review.objects.filter(user__username=USERNAME)
+        .values_list("source")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    assert by_source == {"flashcard": len(KEYS) - 1, "practice": 1, "quiz": answered_in_quiz}
+    reviews = sum(by_source.values())
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Progress").click()
+    stats = page.locator("dl.stats")
+    expect(stats.locator("div", has_text="Reviews today").locator("dd")).to_have_text(str(reviews))
+    expect(page.locator("#heatmap-summary")).to_contain_text(f"{reviews} reviews on 1 day")
+    expect(page.locator("svg.heatmap rect")).to_have_count(1)
+    expect(page.locator("svg.heatmap rect title")).to_contain_text(f"{reviews} reviews")
+    axe_check(page, "progress")
+
+
+def source_highlights_the_quote(page: Page, source_link: str, axe_check) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Sources").click()
+    expect(page.get_by_role("heading", name="Sources")).to_be_visible()
+    axe_check(page, "sources")
+    page.goto(source_link)
+    mark = page.locator("mark").first
+    expect(mark).to_be_visible()
+    expect(mark).to_be_in_viewport()  # the link's #p-N anchor scrolled to the quote
+    expect(page.locator(".paragraph.cited")).to_have_count(1)
+    expect(page.get_by_text("Highlighted: what the question")).to_be_visible()
+    axe_check(page, "source-detail")
+
+
+def settings_and_log_in_again(page: Page, axe_check) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    expect(page.get_by_label("Desired retention")).to_have_value("0.9")
+    axe_check(page, "settings")
+    page.get_by_label("New cards per day").fill("900")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please correct the highlighted fields.")
+    axe_check(page, "settings-errors")
+    page.get_by_role("button", name=f"Log out {USERNAME}").click()
+    page.get_by_role("link", name="Log in").first.click()
+    axe_check(page, "login")
+    log_in(page, USERNAME, PASSWORD)
+
+
+def test_pages_pass_axe_on_a_dark_phone_screen(new_page, seeded, axe_check):
+    """The colour scheme as a context option, on a phone-sized screen."""
+    page = new_page(color_scheme="dark", viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, "ani", "quizapp-student")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background != "rgb(255, 255, 255)", "the dark stylesheet is not applied"
+    for url, name in [
+        ("/", "home"),
+        ("/study/", "study"),
+        ("/practice/", "practice"),
+        ("/quizzes/", "quizzes"),
+        ("/classes/", "classes"),
+        ("/progress/", "progress"),
+        ("/settings/", "settings"),
+        ("/sources/", "sources"),
+    ]:
+        page.goto(url)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{url} scrolls sideways on a phone ({overflow}px)"
+        axe_check(page, f"phone-{name}", schemes=None)
+    page.locator(".source-list a").first.click()
+    axe_check(page, "phone-source-detail", schemes=None)
