@@ -6,9 +6,11 @@ Development works with no configuration at all (SQLite, a generated secret key, 
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -65,17 +67,26 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "knox",
+    "django_filters",
+    "corsheaders",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_tasks_db",
+    "axes",
     "quizapp.accounts",
     "quizapp.bank",
     "quizapp.study",
+    "quizapp.api",
     "quizapp.quizzes",
     "quizapp.classroom",
     "frontend",
 ]
 
 MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
+    "quizapp.api.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -86,9 +97,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a login refused for too many failures into the lock-out page (or JSON).
+    "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "quizapp.urls"
+# Overridable so a benchmark can add its bare reference view without touching the real URLs.
+ROOT_URLCONF = env.str("ROOT_URLCONF", default="quizapp.urls")
 WSGI_APPLICATION = "quizapp.wsgi.application"
 ASGI_APPLICATION = "quizapp.asgi.application"
 
@@ -153,6 +167,11 @@ else:
     }
 
 AUTH_USER_MODEL = "accounts.User"
+# Axes first: it refuses a locked-out username and address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -182,9 +201,70 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Device tokens first: an unauthenticated request then gets 401 with WWW-Authenticate.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["quizapp.api.parsers.JSONParser"],
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",
+    "DEFAULT_VERSION": "v1",
+    "ALLOWED_VERSIONS": ["v1"],
+    "DEFAULT_SCHEMA_CLASS": "quizapp.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "quizapp.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "quizapp.api.throttles.AnonymousThrottle",
+        "quizapp.api.throttles.UserThrottle",
+    ],
+    # Counted in the shared cache (Redis or the database), so every worker sees every request.
+    "DEFAULT_THROTTLE_RATES": {
+        "anonymous": env.str("API_THROTTLE_ANONYMOUS", default="60/minute"),
+        "user": env.str("API_THROTTLE_USER", default="1200/minute"),
+        "login": env.str("API_THROTTLE_LOGIN", default="10/minute"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# REST API v1 for the mobile client (quizapp/api/, docs/api.md).
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Bearer",
+    # One token per device login. An active device keeps its token: each authenticated request
+    # pushes the expiry TOKEN_TTL ahead (written at most once a minute).
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=30)),
+    "AUTO_REFRESH": True,
+    "MIN_REFRESH_INTERVAL": 60,
+}
+API_MAX_DEVICE_TOKENS = env.int("API_MAX_DEVICE_TOKENS", default=10)
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=512 * 1024)
+# Sync re-sends what changed in this window before each cursor, covering clock skew between
+# servers and writes stamped just before a sync started but committed just after it.
+API_SYNC_MARGIN_SECONDS = env.float("API_SYNC_MARGIN_SECONDS", default=60)
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (*default_cors_headers, "if-none-match")
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
+SPECTACULAR_SETTINGS = {
+    "TITLE": "quizapp API",
+    "DESCRIPTION": "REST API v1 for the quizapp mobile client. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # A class role (student/teacher) is not an account role (student/teacher/admin).
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "quizapp.accounts.models.Role.values",
+        "ClassRoleEnum": "quizapp.api.views.classes.CLASS_ROLES",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "quizapp.api.schema.objects_declare_all_properties",
+    ],
 }
 
 # Background tasks (Django's tasks framework): a database queue any server can run with
@@ -204,6 +284,37 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+
+# Brute force (django-axes, docs/security.md): after AXES_FAILURE_LIMIT failed logins for one
+# username from one address, that pair is refused for AXES_COOLOFF_MINUTES, counted from the
+# last failure before the lock-out (attempts during it do not extend it). The same username
+# from another address is not locked. Counted in the database, so every worker process sees
+# every failure. Covers every login that calls authenticate(request): web, admin and API.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_CALLABLE = "frontend.account.lockout_response"
+# Failures are kept (AccessAttempt, in the admin); successful logins only as User.last_login.
+# Axes' success log would also create a session for every API token login.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no start-up banner on every command; lock-outs are still logged
+# Client addresses. Off by default: the TCP peer (REMOTE_ADDR), which cannot be forged. Behind
+# TRUSTED_PROXY_COUNT reverse proxies that each append the address they saw to X-Forwarded-For,
+# the client is the address the outermost proxy appended: that many entries from the right.
+# Never set it without such proxies: X-Forwarded-For would then be the client's to choose.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    # python-ipware counts the proxies listed *inside* the header, and the outermost proxy
+    # does not list itself; extra entries to the left (forged by the client) are ignored.
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
+    IPWARE_STRICT = False
+# DRF's throttles (per-address API login limit) must read the address the same way: without
+# NUM_PROXIES, DRF would key them on the whole X-Forwarded-For header, which a client sets.
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -227,7 +338,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Failed logins and lock-outs are warnings; axes' per-request notes are noise.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Demo accounts (fixtures/) may be loaded only outside production.

@@ -22,7 +22,7 @@ from quizapp.quizzes.models import (
     Regrade,
     Response,
 )
-from quizapp.quizzes.selectors import quiz_is_available_to
+from quizapp.quizzes.selectors import quiz_is_available_to, results_visible
 from quizapp.study.models import ReviewSource
 from quizapp.study.services import ReviewError, review_record
 
@@ -160,7 +160,13 @@ def attempt_start(*, user, quiz: Quiz, now: datetime | None = None) -> Attempt:
 
 
 def _locked_attempt(attempt: Attempt) -> Attempt:
-    return Attempt.objects.select_for_update().select_related("quiz", "user").get(pk=attempt.pk)
+    # Not the user's row: the user may be empty (anonymised), and PostgreSQL cannot lock the
+    # nullable side of the outer join that select_related("user") then makes.
+    return (
+        Attempt.objects.select_for_update(of=("self", "quiz"))
+        .select_related("quiz", "user")
+        .get(pk=attempt.pk)
+    )
 
 
 def _grade_into(response: Response, attempt_question: AttemptQuestion, now: datetime) -> None:
@@ -278,8 +284,39 @@ def attempt_submit(*, attempt: Attempt, now: datetime | None = None, auto: bool 
     attempt.submitted_at = min(now, attempt.deadline) if auto and attempt.deadline else now
     attempt.auto_submitted = auto
     attempt.save()
-    _record_reviews(attempt)
+    if results_visible(attempt, now):
+        _record_reviews(attempt)
+    else:
+        # An `after_close` quiz submitted before it closes: the reviews (and so the card states,
+        # the queue and undo) would tell the learner which answers were right. They enter the
+        # log, at their answering times, once the results may be seen.
+        _record_reviews_later(attempt)
     return attempt
+
+
+def _record_reviews_later(attempt: Attempt) -> None:
+    from quizapp.quizzes.tasks import record_attempt_reviews
+
+    attempt_id, run_after = attempt.pk, attempt.quiz.closes_at
+    transaction.on_commit(
+        lambda: record_attempt_reviews.using(run_after=run_after).enqueue(attempt_id=attempt_id)
+    )
+
+
+@transaction.atomic
+def attempt_reviews_record(*, attempt: Attempt, now: datetime | None = None) -> bool:
+    """Record a submitted attempt's answers as reviews if its results may be seen now, else
+    schedule this again for the quiz's closing time (which a teacher may have moved).
+    Idempotent: each response has one review id. Returns whether they were recorded."""
+    now = _now(now)
+    attempt = _locked_attempt(attempt)
+    if not attempt.is_submitted or attempt.user_id is None:  # None: anonymised, no learner
+        return False
+    if not results_visible(attempt, now):
+        _record_reviews_later(attempt)
+        return False
+    _record_reviews(attempt)
+    return True
 
 
 def attempt_expire_if_due(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
@@ -300,6 +337,14 @@ class ScoreChange:
     user: str
     before: Decimal
     after: Decimal
+
+
+ANONYMISED_LEARNER = "(deleted learner)"
+"""How an anonymised attempt's learner is named in reports and regrade records."""
+
+
+def _learner_name(attempt: Attempt) -> str:
+    return attempt.user.get_username() if attempt.user_id else ANONYMISED_LEARNER
 
 
 @transaction.atomic
@@ -338,7 +383,7 @@ def question_regrade(*, question: Question, by, now: datetime | None = None) -> 
             changes.append(
                 ScoreChange(
                     attempt_question.attempt_id,
-                    attempt_question.attempt.user.get_username(),
+                    _learner_name(attempt_question.attempt),
                     before,
                     response.points_awarded,
                 )

@@ -5,13 +5,14 @@ import pytest
 
 from quizapp.bank import grading
 from quizapp.bank.models import AcceptedAnswer
-from quizapp.quizzes.models import Attempt, FeedbackMode
+from quizapp.quizzes.models import Attempt, FeedbackMode, Response
 from quizapp.quizzes.selectors import attempt_view, quizzes_open_to
 from quizapp.quizzes.services import (
     DEADLINE_GRACE,
     QuizError,
     attempt_answer_save,
     attempt_expire_if_due,
+    attempt_reviews_record,
     attempt_start,
     attempt_submit,
     question_regrade,
@@ -299,6 +300,36 @@ def test_each_graded_response_is_recorded_once_in_the_review_log(learner, quiz):
     assert set(reviews.values_list("source", flat=True)) == {ReviewSource.QUIZ}
     assert set(reviews.values_list("rating", flat=True)) == {1}
     question_regrade(question=attempt.questions.first().question, by=quiz.owner, now=NOW)
+    assert Review.objects.filter(user=learner).count() == 3
+
+
+def test_after_close_answers_enter_the_review_log_only_once_the_quiz_has_closed(
+    learner, quiz, django_capture_on_commit_callbacks
+):
+    """Card states, the queue and undo would otherwise show which answers were right."""
+    from django_tasks_db.models import DBTaskResult
+
+    quiz.feedback_mode = FeedbackMode.AFTER_CLOSE
+    quiz.closes_at = NOW + timedelta(days=1)
+    quiz.save()
+    attempt = attempt_start(user=learner, quiz=quiz, now=NOW)
+    answer_all(attempt, correct=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt_submit(attempt=attempt, now=NOW)
+    assert not Review.objects.filter(user=learner).exists()
+    queued = DBTaskResult.objects.get()
+    assert queued.run_after == quiz.closes_at and queued.args_kwargs["kwargs"] == {
+        "attempt_id": attempt.pk
+    }
+    # Run early (the teacher moved the closing time): nothing yet, scheduled again.
+    assert not attempt_reviews_record(attempt=attempt, now=NOW + timedelta(hours=1))
+    assert not Review.objects.filter(user=learner).exists()
+    assert attempt_reviews_record(attempt=attempt, now=NOW + timedelta(days=1))
+    answered = {r.answered_at for r in Response.objects.filter(attempt_question__attempt=attempt)}
+    reviews = Review.objects.filter(user=learner)
+    assert reviews.count() == 3 and set(reviews.values_list("rating", flat=True)) == {1}
+    assert set(reviews.values_list("reviewed_at", flat=True)) == answered
+    assert attempt_reviews_record(attempt=attempt, now=NOW + timedelta(days=2))
     assert Review.objects.filter(user=learner).count() == 3
 
 

@@ -1,0 +1,132 @@
+"""Output shapes shared by several endpoints. Each declares every field it sends."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from quizapp.accounts.models import Role
+from quizapp.bank import grading
+from quizapp.bank.models import Question
+from quizapp.study.models import CardState
+
+CARD_STATES = {
+    CardState.State.NEW: "new",
+    CardState.State.LEARNING: "learning",
+    CardState.State.REVIEW: "review",
+    CardState.State.RELEARNING: "relearning",
+}
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.CharField(help_text="May be empty.")
+    role = serializers.ChoiceField(choices=Role.values)
+    date_joined = serializers.DateTimeField()
+
+
+class LearnerSettingsSerializer(serializers.Serializer):
+    desired_retention = serializers.FloatField(min_value=0.70, max_value=0.97)
+    new_cards_per_day = serializers.IntegerField(min_value=0, max_value=500)
+    max_reviews_per_day = serializers.IntegerField(min_value=1, max_value=10000)
+    time_zone = serializers.CharField(help_text="IANA time zone name.")
+    day_start_hour = serializers.IntegerField(min_value=0, max_value=23)
+    suspend_leeches = serializers.BooleanField()
+    updated_at = serializers.DateTimeField()
+
+
+class CardStateSerializer(serializers.Serializer):
+    """The learner's memory of one question, as the server last derived it from the log."""
+
+    question = serializers.SerializerMethodField(help_text="The question's slug.")
+    question_id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=list(CARD_STATES.values()))
+    due = serializers.DateTimeField(allow_null=True)
+    last_review = serializers.DateTimeField(allow_null=True)
+    stability = serializers.FloatField(allow_null=True, help_text="Days.")
+    difficulty = serializers.FloatField(allow_null=True, help_text="1 (easy) to 10 (hard).")
+    reps = serializers.IntegerField()
+    lapses = serializers.IntegerField()
+    leech = serializers.BooleanField()
+    suspended = serializers.BooleanField()
+    buried_until = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+    def get_question(self, card: CardState) -> str:
+        return getattr(card, "question_slug", None) or card.question.slug
+
+    def to_representation(self, instance: CardState) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["state"] = CARD_STATES[instance.state]
+        return data
+
+
+class OptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class QuoteSerializer(serializers.Serializer):
+    paragraph = serializers.IntegerField(help_text="Number of the paragraph in the source.")
+    text = serializers.CharField(help_text="Verbatim passage supporting the answer.")
+
+
+class QuestionSerializer(serializers.Serializer):
+    """A question studied as a flashcard: the front, the parts needed to render it, and the
+    back (flashcards reveal their answer by nature; quizzes never use this shape)."""
+
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    type = serializers.ChoiceField(choices=[t.value for t in grading.QuestionType])
+    version = serializers.IntegerField()
+    difficulty = serializers.IntegerField(help_text="1 easy – 5 hard, as the author rated it.")
+    front = serializers.CharField(help_text="The prompt.")
+    choices = OptionSerializer(many=True, help_text="Single and multiple choice; else empty.")
+    shuffle_choices = serializers.BooleanField()
+    items = OptionSerializer(
+        many=True, help_text="Ordering questions: the items, alphabetically; else empty."
+    )
+    match_left = OptionSerializer(many=True, help_text="Matching: left-hand sides by pair id.")
+    match_right = OptionSerializer(
+        many=True, help_text="Matching: right-hand sides by pair id, alphabetically."
+    )
+    unit = serializers.CharField(help_text="Numeric questions' unit; may be empty.")
+    back = serializers.CharField(help_text="The correct answer as text.")
+    explanation = serializers.CharField()
+    source = serializers.CharField(allow_null=True, help_text="Slug of the source article.")
+    quotes = QuoteSerializer(many=True)
+    updated_at = serializers.DateTimeField()
+
+
+def _by_text(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(options, key=lambda option: (option["text"].casefold(), option["id"]))
+
+
+def question_payload(question: Question) -> dict[str, Any]:
+    """A question as `QuestionSerializer` shows it. Reads only prefetched parts (see
+    `quizapp.api.content.with_flashcard_parts`)."""
+    key = question.answer_key()
+    kind = question.question_type
+    pairs = list(question.match_pairs.all()) if kind == grading.QuestionType.MATCHING else []
+    return {
+        "id": question.pk,
+        "slug": question.slug,
+        "type": kind.value,
+        "version": question.version,
+        "difficulty": question.difficulty,
+        "front": question.prompt,
+        "choices": [{"id": c.id, "text": c.text} for c in key.choices],
+        "shuffle_choices": question.shuffle_choices,
+        "items": _by_text([{"id": i.id, "text": i.text} for i in key.items]),
+        "match_left": [{"id": p.pk, "text": p.left} for p in pairs],
+        "match_right": _by_text([{"id": p.pk, "text": p.right} for p in pairs]),
+        "unit": question.numeric_unit,
+        "back": grading.correct_answer_text(key),
+        "explanation": question.explanation,
+        "source": question.source.slug if question.source_id else None,
+        "quotes": [
+            {"paragraph": quote.paragraph.number, "text": quote.text}
+            for quote in question.quotes.all()
+        ],
+        "updated_at": question.updated_at,
+    }

@@ -1,0 +1,281 @@
+"""What changed for a learner since their device last synced, without ever missing a change.
+
+A sync *round* returns every row whose ``updated_at`` is at or after the round's ``since``, in
+pages ordered by ``(updated_at, pk)``. Rows only ever move forward in that order (an update
+re-stamps them; questions are retired, never deleted), so paging never skips a row that was
+committed when the round started.
+
+The danger is a row stamped *before* the next round's ``since`` but committed *after* this
+round read its table: ``auto_now`` stamps a row when it is saved, and its transaction may
+commit later. So the next ``since`` is a *watermark* taken when the round starts:
+
+* the earliest start of a write transaction still in progress (PostgreSQL: read from
+  ``pg_stat_activity``; SQLite: none, because the round reads inside an IMMEDIATE transaction,
+  which waits for the single writer to finish and keeps new ones out while it reads);
+* or the current time if none is in progress;
+* minus ``API_SYNC_MARGIN_SECONDS`` for clock skew between servers and for the instant
+  between a row being stamped in Python and its statement reaching the database.
+
+Every row stamped before the watermark was committed before the round read it; every row
+stamped after is sent by the next round. The price is that the last margin's worth of changes
+is sent again, which clients apply idempotently.
+
+Deck membership has no timestamp, so each round compares a fingerprint of every deck (its
+fields and its ordered published questions) with the fingerprints the client got last time,
+and re-sends the decks that differ with all of their questions.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.utils import timezone
+
+from quizapp.bank.models import Deck, DeckQuestion, Question, Quote
+from quizapp.study.models import CardState, LearnerSettings
+from quizapp.study.services import learner_settings_get
+
+
+def studyable_questions(*, user) -> QuerySet[Question]:
+    """The questions a learner may study: published and in at least one deck.
+
+    Every deck is open to every learner (as in the queue and the deck counts), so `user` does
+    not narrow it yet; it is here for when decks can be scoped to classes.
+    """
+    return Question.objects.published().filter(
+        Exists(DeckQuestion.objects.filter(question=OuterRef("pk")))
+    )
+
+
+def flashcard_parts_prefetch(questions: list[Question]) -> list[Question]:
+    """Load what `Question.flashcard()`/`answer_key()` read for a list of questions (six
+    queries however many questions; none for an empty list)."""
+    prefetch_related_objects(
+        questions,
+        "source",
+        "choices",
+        "accepted_answers",
+        "order_items",
+        "match_pairs",
+        Prefetch("quotes", Quote.objects.select_related("paragraph")),
+    )
+    return questions
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page ended in ``(updated_at, pk)`` order."""
+
+    updated_at: datetime
+    pk: int
+
+
+@dataclass(frozen=True)
+class RoundProgress:
+    """How far a round that spans several pages has got."""
+
+    next_since: datetime
+    changed_decks: tuple[int, ...] = ()
+    questions_after: Position | None = None
+    questions_done: bool = False
+    cards_after: Position | None = None
+    cards_done: bool = False
+
+
+@dataclass(frozen=True)
+class SyncCursor:
+    """Everything the server needs to continue a learner's sync (the client stores it opaque)."""
+
+    since: datetime | None = None
+    """Rows stamped at or after this are sent; None sends everything."""
+    deck_fingerprints: dict[int, str] = field(default_factory=dict)
+    """The decks as the client has them."""
+    progress: RoundProgress | None = None
+    """None: the next call starts a new round."""
+
+
+@dataclass(frozen=True)
+class DeckSnapshot:
+    deck: Deck
+    question_ids: tuple[int, ...]
+    """Its published questions in study order."""
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class LearnerChanges:
+    settings: LearnerSettings | None
+    decks: list[DeckSnapshot]
+    removed_decks: list[int]
+    questions: list[Question]
+    """Studyable questions that changed, with their flashcard parts prefetched."""
+    removed_questions: list[int]
+    """Ids of questions that changed and may no longer be studied (retired, unpublished)."""
+    cards: list[CardState]
+    """Card states that changed, annotated with `question_slug`."""
+    cursor: SyncCursor
+    has_more: bool
+
+
+def _write_in_progress_since() -> datetime | None:
+    """Start of the oldest other transaction that has written and not yet committed."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(xact_start) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND backend_xid IS NOT NULL "
+            "AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def sync_watermark(now: datetime | None = None) -> datetime:
+    """The `since` of the next round: every row stamped before it is already committed.
+
+    On SQLite, call inside `transaction.atomic()` (an IMMEDIATE transaction) before reading.
+    """
+    moment = now or timezone.now()
+    in_progress = _write_in_progress_since()
+    if in_progress is not None:
+        moment = min(moment, in_progress)
+    return moment - timedelta(seconds=settings.API_SYNC_MARGIN_SECONDS)
+
+
+def deck_snapshots() -> list[DeckSnapshot]:
+    """Every deck with its published questions in study order (two queries)."""
+    members: dict[int, list[int]] = {}
+    for deck_id, question_id in DeckQuestion.objects.filter(
+        question__status=Question.Status.PUBLISHED
+    ).values_list("deck_id", "question_id"):
+        members.setdefault(deck_id, []).append(question_id)
+    snapshots = []
+    for deck in Deck.objects.order_by("pk"):
+        ids = tuple(members.get(deck.pk, ()))
+        content = [deck.slug, deck.title, deck.description, deck.position, ids]
+        digest = hashlib.sha256(json.dumps(content).encode()).hexdigest()[:16]
+        snapshots.append(DeckSnapshot(deck=deck, question_ids=ids, fingerprint=digest))
+    return snapshots
+
+
+def _after(queryset: QuerySet, position: Position | None) -> QuerySet:
+    if position is None:
+        return queryset
+    return queryset.filter(
+        Q(updated_at__gt=position.updated_at)
+        | Q(updated_at=position.updated_at, pk__gt=position.pk)
+    )
+
+
+def _question_page(
+    *, user, since: datetime | None, changed_decks: tuple[int, ...], after, limit: int
+) -> list[Question]:
+    visible = studyable_questions(user=user)
+    if since is None:
+        questions = visible
+    else:
+        changed = Q(updated_at__gte=since)
+        if changed_decks:
+            # A deck's membership changed: send its questions again, whatever their age.
+            changed |= Q(
+                pk__in=DeckQuestion.objects.filter(deck_id__in=changed_decks).values("question_id")
+            )
+        questions = Question.objects.filter(changed)
+    return list(
+        _after(questions, after)
+        .annotate(studyable=Exists(visible.filter(pk=OuterRef("pk"))))
+        .order_by("updated_at", "pk")[:limit]
+    )
+
+
+def _card_page(*, user, since: datetime | None, after, limit: int) -> list[CardState]:
+    cards = CardState.objects.filter(user=user)
+    if since is not None:
+        cards = cards.filter(updated_at__gte=since)
+    return list(
+        _after(cards, after)
+        .annotate(question_slug=F("question__slug"))
+        .order_by("updated_at", "pk")[:limit]
+    )
+
+
+def _last(rows: list) -> Position | None:
+    return Position(rows[-1].updated_at, rows[-1].pk) if rows else None
+
+
+def learner_changes(*, user, cursor: SyncCursor | None = None, limit: int = 200) -> LearnerChanges:
+    """One page of what changed for `user` since `cursor` (None: everything).
+
+    Call again with the returned cursor while `has_more`; once it is false, the returned cursor
+    starts the next round. A constant number of queries whatever the sizes involved.
+    """
+    cursor = cursor or SyncCursor()
+    with transaction.atomic():
+        progress = cursor.progress
+        learner_settings = None
+        decks: list[DeckSnapshot] = []
+        removed_decks: list[int] = []
+        fingerprints = cursor.deck_fingerprints
+        if progress is None:
+            # A new round: first the watermark, then read. (A learner's settings row is
+            # created on first use: before the watermark, so it is not sent twice.)
+            settings_row = learner_settings_get(user=user)
+            progress = RoundProgress(next_since=sync_watermark())
+            snapshots = deck_snapshots()
+            decks = [
+                s for s in snapshots if cursor.deck_fingerprints.get(s.deck.pk) != s.fingerprint
+            ]
+            current = {s.deck.pk for s in snapshots}
+            removed_decks = sorted(set(cursor.deck_fingerprints) - current)
+            fingerprints = {s.deck.pk: s.fingerprint for s in snapshots}
+            progress = replace(progress, changed_decks=tuple(s.deck.pk for s in decks))
+            if cursor.since is None or settings_row.updated_at >= cursor.since:
+                learner_settings = settings_row
+
+        questions: list[Question] = []
+        if not progress.questions_done:
+            questions = _question_page(
+                user=user,
+                since=cursor.since,
+                changed_decks=progress.changed_decks if cursor.since is not None else (),
+                after=progress.questions_after,
+                limit=limit,
+            )
+            progress = replace(
+                progress,
+                questions_after=_last(questions) or progress.questions_after,
+                questions_done=len(questions) < limit,
+            )
+        cards: list[CardState] = []
+        if not progress.cards_done:
+            cards = _card_page(
+                user=user, since=cursor.since, after=progress.cards_after, limit=limit
+            )
+            progress = replace(
+                progress,
+                cards_after=_last(cards) or progress.cards_after,
+                cards_done=len(cards) < limit,
+            )
+        studyable = flashcard_parts_prefetch([q for q in questions if q.studyable])
+
+    has_more = not (progress.questions_done and progress.cards_done)
+    if has_more:
+        next_cursor = SyncCursor(
+            since=cursor.since, deck_fingerprints=fingerprints, progress=progress
+        )
+    else:
+        next_cursor = SyncCursor(since=progress.next_since, deck_fingerprints=fingerprints)
+    return LearnerChanges(
+        settings=learner_settings,
+        decks=decks,
+        removed_decks=removed_decks,
+        questions=studyable,
+        removed_questions=[q.pk for q in questions if not q.studyable],
+        cards=cards,
+        cursor=next_cursor,
+        has_more=has_more,
+    )
