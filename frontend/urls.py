@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend import quizzes, views
+from frontend import account, quizzes, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,11 +9,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", views.signup, name="signup"),
     # Named templates: the admin's registration/password_change_*.html would win otherwise.
-    path(
-        "accounts/password/",
-        auth_views.PasswordChangeView.as_view(template_name="frontend/password_change_form.html"),
-        name="password_change",
-    ),
+    path("accounts/password/", account.PasswordChange.as_view(), name="password_change"),
     path(
         "accounts/password/done/",
         auth_views.PasswordChangeDoneView.as_view(
@@ -33,6 +29,8 @@ urlpatterns = [
     path("sources/", views.source_list, name="source_list"),
     path("sources/<slug:slug>/", views.source_detail, name="source_detail"),
     path("settings/", views.learner_settings, name="learner_settings"),
+    path("settings/data.json", account.account_export, name="account_export"),
+    path("settings/delete/", account.account_delete, name="account_delete"),
     path("quizzes/", quizzes.quiz_list, name="quiz_list"),
     path("quizzes/<int:quiz_id>/", quizzes.quiz_detail, name="quiz_detail"),
     path("quizzes/<int:quiz_id>/start/", quizzes.quiz_start, name="quiz_start"),

@@ -46,6 +46,7 @@ from quizapp.study.services import (
     review_record,
     review_undo,
 )
+from quizapp.study.sync import studyable_questions
 
 FLASHCARD, PRACTICE = ReviewSource.FLASHCARD.value, ReviewSource.PRACTICE.value
 STUDY_SINCE = "study_session_since"
@@ -201,7 +202,7 @@ def _study_context(request, deck: Deck | None, mode: str, *, card: str | None = 
     """The study region: the given card, else the head of the queue, else the summary."""
     now = timezone.now()
     if card:
-        question = get_object_or_404(Question.objects.published(), pk=_question_id(card))
+        question = get_object_or_404(studyable_questions(user=request.user), pk=_question_id(card))
         entry = queue_entry_for(user=request.user, question=question, now=now)
     else:
         queue = study_queue(user=request.user, deck=deck, limit=1, now=now)
@@ -253,7 +254,7 @@ def review(request: HttpRequest) -> HttpResponse:
             request, _study_context(request, deck, mode) | {"error": error}, status=422
         )
     data = form.cleaned_data
-    question = get_object_or_404(Question.objects.published(), pk=data["question"])
+    question = get_object_or_404(studyable_questions(user=request.user), pk=data["question"])
     now = timezone.now()
     try:
         result = review_record(
@@ -287,7 +288,8 @@ def undo(request: HttpRequest) -> HttpResponse:
     undone = review_undo(user=request.user)
     if undone is None:
         return _after_write(request, deck, mode, "There is no review to undo.")
-    card = str(undone.question_id) if undone.question.is_published else None
+    studyable = studyable_questions(user=request.user).filter(pk=undone.question_id).exists()
+    card = str(undone.question_id) if studyable else None
     announcement = f"Undone: your {Rating(undone.rating).label} rating. The card is back."
     return _after_write(request, deck, mode, announcement, card=card)
 
@@ -305,7 +307,7 @@ def practice_answer(request: HttpRequest) -> HttpResponse:
     """Grade an answer (server-side, with the one grading rule), show why, propose a rating."""
     deck, _ = _scope(request)
     question = get_object_or_404(
-        Question.objects.published().with_answer_parts(),
+        studyable_questions(user=request.user).with_answer_parts(),
         pk=_question_id(request.POST.get("question")),
     )
     now = timezone.now()
@@ -407,18 +409,16 @@ def source_detail(request: HttpRequest, slug: str) -> HttpResponse:
     source = get_object_or_404(Source, slug=slug)
     coverage = source_coverage(source=source)
     cited = {question for paragraph in coverage for question in paragraph.question_slugs}
+    studyable = studyable_questions(user=request.user)
     prompts = {
         slug: (pk, prompt)
-        for slug, pk, prompt in Question.objects.published()
-        .filter(slug__in=cited)
-        .values_list("slug", "pk", "prompt")
+        for slug, pk, prompt in studyable.filter(slug__in=cited).values_list("slug", "pk", "prompt")
     }
     highlighted = request.GET.get("q", "")
     quotes: dict[int, list[str]] = defaultdict(list)
     if highlighted:
         for number, text in Quote.objects.filter(
-            question__slug=highlighted,
-            question__status=Question.Status.PUBLISHED,
+            question__in=studyable.filter(slug=highlighted),
             paragraph__source=source,
         ).values_list("paragraph__number", "text"):
             quotes[number].append(text)

@@ -124,8 +124,14 @@ class Attempt(models.Model):
         SUBMITTED = "submitted", "Submitted"
 
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="attempts")
+    # Empty once the learner deleted their account: the attempt is kept, anonymised, for the
+    # quiz's item analysis (see `quizapp.accounts.services.learner_delete`, docs/privacy.md).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attempts",
     )
     number = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
@@ -146,7 +152,7 @@ class Attempt(models.Model):
         indexes = [models.Index(fields=["user", "status"], name="attempt_user_status")]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.quiz} · attempt {self.number}"
+        return f"{self.user or 'a deleted learner'} · {self.quiz} · attempt {self.number}"
 
     @property
     def is_submitted(self) -> bool:

@@ -232,9 +232,11 @@ def quiz_item_analysis(*, quiz: Quiz, students: QuerySet | None = None) -> ItemA
     attempts = Attempt.objects.filter(quiz=quiz, status=Attempt.Status.SUBMITTED)
     if students is not None:
         attempts = attempts.filter(user__in=students)
-    first: dict[int, Attempt] = {}
+    first: dict[object, Attempt] = {}
     for attempt in attempts.order_by("user_id", "number"):
-        first.setdefault(attempt.user_id, attempt)
+        # An anonymised attempt (its learner deleted their account) was kept because it was
+        # that learner's first: it stands for one learner of its own.
+        first.setdefault(attempt.user_id or ("anonymised", attempt.pk), attempt)
     chosen = list(first.values())
     aqs = (
         AttemptQuestion.objects.filter(attempt__in=[a.pk for a in chosen])
