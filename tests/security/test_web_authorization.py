@@ -275,9 +275,16 @@ def test_a_rating_form_sets_only_the_learners_own_review(world):
 def test_an_answer_form_cannot_set_its_own_grade(world):
     learner = signed_in_as(world.learner)
     wrong = Choice.objects.get(question=world.quiz_only, is_correct=False)
+    shown = world.attempt.questions.get(question=world.quiz_only).display_order
     learner.post(
         reverse("attempt_answer", args=[world.attempt.pk, world.quiz_only.pk]),
-        {"answer": wrong.pk, "correct": "true", "score": "1", "points_awarded": "100"},
+        # Quiz options are numbered as shown (1, 2, ...), not by bank id.
+        {
+            "answer": shown.index(wrong.pk) + 1,
+            "correct": "true",
+            "score": "1",
+            "points_awarded": "100",
+        },
     )
     response = Response.objects.get(
         attempt_question__attempt=world.attempt, attempt_question__question=world.quiz_only
