@@ -83,6 +83,28 @@ def learner_settings_get(*, user) -> LearnerSettings:
     return settings
 
 
+def learner_settings_lock(*, user) -> LearnerSettings:
+    """The learner's settings, read and locked until the transaction ends (call inside one).
+
+    Every write to a learner's review log takes this lock first, so it is the learner's write
+    lock. Without it two uploads of one learner (two devices) locked cards, then day rows, in
+    the order of their own reviews, and PostgreSQL broke the cycle by failing one of them
+    with "deadlock detected" (a 500). It also means a write uses the learner's parameters as
+    committed, never ones a concurrent refit is replacing. On SQLite the IMMEDIATE transaction
+    already holds the database's write lock, and `select_for_update` is a no-op.
+    """
+    settings = LearnerSettings.objects.select_for_update().filter(user=user).first()
+    if settings is None:
+        try:
+            # A row this transaction inserts is its own until it commits.
+            with transaction.atomic():
+                settings = LearnerSettings.objects.create(user=user)
+        except IntegrityError:
+            # Another transaction created it meanwhile (and has committed): lock theirs.
+            settings = LearnerSettings.objects.select_for_update().get(user=user)
+    return settings
+
+
 def scheduler_config(settings: LearnerSettings) -> scheduling.SchedulerConfig:
     return scheduling.SchedulerConfig(
         parameters=tuple(settings.parameters or scheduling.DEFAULT_PARAMETERS),
@@ -120,8 +142,9 @@ def _store_memory(card: CardState, memory: MemoryState, settings: LearnerSetting
 def _card_for_update(*, user, question: Question) -> CardState:
     """The card row, created if needed and locked until the transaction ends.
 
-    On PostgreSQL the row lock serialises two requests for one card; on SQLite the IMMEDIATE
-    transaction already holds the database's write lock.
+    On PostgreSQL the row lock serialises two requests for one card (writes to the review log
+    take the learner's lock, `learner_settings_lock`, before any card's, so card locks never
+    form a cycle); on SQLite the IMMEDIATE transaction already holds the database's write lock.
     """
     card, _ = CardState.objects.get_or_create(user=user, question=question)
     return CardState.objects.select_for_update().get(pk=card.pk)
@@ -281,7 +304,7 @@ def review_record(
     payload = ReviewPayload(
         review_id, question.pk, rating, reviewed_at, duration_ms, source, device_id
     )
-    settings = learner_settings_get(user=user)
+    settings = learner_settings_lock(user=user)
     result = _record_one(
         payload, user=user, settings=settings, question=question, now=timezone.now()
     )
@@ -298,7 +321,7 @@ def reviews_record_batch(*, user, payloads: Sequence[ReviewPayload]) -> BatchRes
     """
     if len(payloads) > MAX_BATCH:
         raise ReviewError("too_many", f"a batch holds at most {MAX_BATCH} reviews.")
-    settings = learner_settings_get(user=user)
+    settings = learner_settings_lock(user=user)
     questions = Question.objects.in_bulk({p.question_id for p in payloads})
     now = timezone.now()
     batch = BatchResult()
@@ -344,11 +367,11 @@ def _count_for_refit(settings: LearnerSettings, accepted: int) -> None:
 @transaction.atomic
 def review_undo(*, user) -> Review | None:
     """Remove the learner's most recently recorded review and re-derive that card."""
+    settings = learner_settings_lock(user=user)
     last = Review.objects.filter(user=user).order_by("-received_at", "-id").first()
     if last is None:
         return None
     card = _card_for_update(user=user, question=last.question)
-    settings = learner_settings_get(user=user)
     last.delete()
     _count_review(last, settings, sign=-1)
     card_rederive(card=card, settings=settings)
@@ -386,19 +409,20 @@ def card_bury(*, user, question: Question, now: datetime | None = None) -> CardS
 @transaction.atomic
 def card_reset(*, user, question: Question, now: datetime | None = None) -> CardState:
     """Forget the card: it becomes new again. Its reviews stay in the log (history, stats)."""
+    settings = learner_settings_lock(user=user)
     card = _card_for_update(user=user, question=question)
     card.reset_at = now or timezone.now()
     card.leech = False
-    return card_rederive(card=card, settings=learner_settings_get(user=user))
+    return card_rederive(card=card, settings=settings)
 
 
 def learner_cards_rederive(*, user, progress=None) -> int:
     """Re-derive every card of a learner (after their parameters, retention or day changed),
     then rebuild their per-day totals, whose day numbers and classes may all have moved."""
-    settings = learner_settings_get(user=user)
-    cards = CardState.objects.filter(user=user).select_for_update().order_by("pk")
     count = 0
     with transaction.atomic():
+        settings = learner_settings_lock(user=user)
+        cards = CardState.objects.filter(user=user).select_for_update().order_by("pk")
         for card in cards:
             card_rederive(card=card, settings=settings, count_days=False)
             count += 1
@@ -417,7 +441,7 @@ def learner_settings_update(*, user, **changes) -> LearnerSettings:
 
     Callers validate ranges (forms, serializers); the model's check constraints back them up.
     """
-    settings = learner_settings_get(user=user)
+    settings = learner_settings_lock(user=user)
     unknown = set(changes) - {
         "desired_retention", "new_cards_per_day", "max_reviews_per_day", "time_zone",
         "day_start_hour", "suspend_leeches",
