@@ -206,3 +206,191 @@ def test_queue_results_compare_medians_and_check_the_plan():
     screen = queue_results(large, alone, samples, reports, builds)[0]
     assert "NO, it uses study_cardstate_user_id_febcdd03" in screen.notes
     assert "same queue in both: NO" in screen.notes
+
+
+# --- bench/scale.py and bench/throughput.py -------------------------------------------------
+
+
+def test_percentiles_use_the_nearest_rank():
+    from bench.scale import percentile
+
+    samples = [float(n) for n in range(10, 0, -1)]  # 10 … 1, unordered on purpose
+    assert percentile(samples, 0.5) == 5.0
+    assert percentile(samples, 0.9) == 9.0
+    assert percentile(samples, 0.99) == 10.0
+    assert percentile([3.0], 0.9) == 3.0
+    with pytest.raises(ValueError):
+        percentile([], 0.5)
+
+
+def test_scale_databases_hold_the_extra_learners_and_quiz_classes_they_compare(monkeypatch):
+    from bench.scale import databases, expected_status, extra_learner, quiz_class, scenario
+    from quizapp.study.management.commands.generate_load import EXTRA_LEARNER_START
+
+    plan = scenario(quick=False)
+    assert plan.large.reviews == 2_000_000 and plan.large.learners == 1000
+    assert plan.large.classes == 40
+    # The light learner is the first extra learner in both databases: the same history.
+    assert plan.large.extra_learners == (100, 100_000) and plan.small.extra_learners == (100,)
+    assert plan.large.quiz_classes == (500, 5) and plan.small.quiz_classes == (5,)
+    assert plan.large_subjects.learner == extra_learner(2) == "load-learner-1000002"
+    assert plan.small_subjects.learner == f"load-learner-{EXTRA_LEARNER_START + 1}"
+    assert plan.large_subjects.classroom == quiz_class(1) == "load-quiz-class-001"
+    args = plan.large.generate_args()
+    assert "--extra-learner=100000" in args and "--quiz-class=500" in args
+    assert args.index("--extra-learner=100") < args.index("--extra-learner=100000")
+    assert expected_status(plan.small) == {
+        "learners": 6,
+        "questions": 1000,
+        "reviews": 10_100,
+        "quiz_students": [5],
+    }
+    monkeypatch.delenv("BENCH_DATABASE_URL", raising=False)
+    large, small = databases(quick=True)
+    assert large.url.endswith("bench/.data/scale-quick-large.sqlite3")
+    assert small.marker.name == "scale-quick-small.sqlite.json"
+    monkeypatch.setenv("BENCH_DATABASE_URL", "postgres://u@db:5432/quizapp")
+    large, _ = databases(quick=False)
+    assert large.url == "postgres://u@db:5432/quizapp_scale_large"
+
+
+def scale_report(queries=7, slow_sql="SELECT 1"):
+    from bench.scale import REQUESTS
+
+    keys = [request.key for request in REQUESTS]
+    return {
+        "vendor": "sqlite",
+        "server_version": "3.40.1",
+        "queries": dict.fromkeys(keys, queries),
+        "query_ms": dict.fromkeys(keys, 1.5),
+        "bytes": dict.fromkeys(keys, 2048),
+        "slowest": {key: [[1.2, slow_sql, ["SCAN t"]]] for key in keys},
+        "profile": dict.fromkeys(keys, "(profile)"),
+        "learner": "load-learner-1000002",
+        "learner_reviews": 100_003,
+        "learner_cards": 1000,
+        "learner_days": 365,
+        "classroom": "load-quiz-class-001",
+        "class_students": 500,
+        "class_attempts": 620,
+    }
+
+
+def test_scale_results_are_medians_of_interleaved_rounds_with_their_query_counts():
+    from bench.scale import REQUESTS, databases, scenario
+    from bench.scale import results as scale_results
+
+    plan = scenario(quick=True)
+    large, small = databases(quick=True)
+    keys = [request.key for request in REQUESTS]
+    rounds = {
+        large.name: [dict.fromkeys(keys, ms) for ms in (3.0, 5.0, 4.0)],
+        small.name: [dict.fromkeys(keys, ms) for ms in (2.0, 2.0, 2.0)],
+    }
+    rounds[large.name][1]["item_analysis"] = 50.0  # one slow class page: 4, 50, 4 ms
+    rounds[large.name][2]["item_analysis"] = 4.0
+    rounds[large.name][0]["item_analysis"] = 60.0
+    reports = {large.name: scale_report(), small.name: scale_report(queries=6)}
+    build = {"seconds": 12.0, "built_at": "2026-03-02T12:00:00+00:00", "cpu_count": 2}
+    found = scale_results(
+        plan, large, small, rounds, reports, {large.name: build, small.name: build}
+    )
+    assert [r.figure for r in found[:5]] == [4.0] * 5
+    assert all(r.reference == 2.0 and r.ratio == 2.0 and r.met for r in found[:5])
+    assert found[0].name == "scale: web home page `/`, 10,000 reviews"
+    assert found[0].reference_name == "100 reviews, small db"
+    assert "queries 7 vs 6" in found[0].notes and "p90 5.0 vs 2.0 ms" in found[0].notes
+    assert "built by generate_load in 12 s" in found[0].details
+    analysis = found[-1]
+    assert analysis.name == "scale: admin item analysis, class of 50"
+    assert analysis.reference_name == "class of 5, small db"
+    assert (analysis.figure, analysis.met) == (50.0, False)
+    # A miss is explained: the request's slowest queries with their plans, and its profile.
+    assert "SELECT 1" in analysis.details and "SCAN t" in analysis.details
+    assert "(profile)" in analysis.details
+    assert not found[1].details
+
+
+def test_throughput_counts_requests_per_worker_from_the_access_log():
+    from bench.throughput import requests_per_worker
+
+    lines = ["<101>", "<102>", "<101>\n", "<101>", ""]
+    assert requests_per_worker(lines, [101, 102, 103]) == {101: 3, 102: 1, 103: 0}
+
+
+def test_throughput_reads_resident_memory_from_proc_status():
+    from bench.throughput import vm_rss_kib
+
+    status = "Name:\tgunicorn\nVmPeak:\t  300000 kB\nVmRSS:\t   91236 kB\nThreads:\t5\n"
+    assert vm_rss_kib(status) == 91236
+    with pytest.raises(ValueError):
+        vm_rss_kib("Name:\tgunicorn\n")
+
+
+def test_throughput_results_compare_sessions_with_the_bare_view_and_memory_with_the_budget():
+    from bench.scale import databases
+    from bench.throughput import BARE, QUEUE, REVIEWS, Memory, Window
+    from bench.throughput import results as throughput_results
+
+    bare, session = Window(), Window()
+    bare.add(Window(requests=400, seconds=2.0, latencies={BARE: [0.004, 0.005]}))
+    bare.add(Window(requests=400, seconds=2.0))
+    session.add(
+        Window(requests=500, errors=1, seconds=4.0, latencies={QUEUE: [0.01], REVIEWS: [0.008]})
+    )
+    memory = Memory(
+        rss_mb={11: 90.0, 12: 120.0},
+        start_mb={11: 80.0, 12: 82.0},
+        served={11: 10_400, 12: 9_600},
+        seconds=50.0,
+    )
+    _, small = databases(quick=True)
+    rate, rss = throughput_results(
+        {"bare": bare, "session": session}, memory, small, per_worker=10_000
+    )
+    assert (rate.figure, rate.reference, rate.ratio) == (125.0, 200.0, 0.625)
+    assert rate.met is True
+    assert "queue p50 10.0 / p99 10.0 ms" in rate.notes and "1 errors of 500" in rate.notes
+    assert "bare p50" in rate.details
+    assert (rss.figure, rss.reference, rss.ratio, rss.met) == (120.0, 150.0, 0.8, True)
+    assert "worker 2: 120 MB after 9,600 requests (82 MB warmed up)" in rss.notes
+    assert "NOT every worker reached 10,000 requests" in rss.notes
+    # A miss is explained: in-process times of each request, and where the session's go.
+    slow = Window(requests=100, seconds=4.0, latencies={QUEUE: [0.05]})
+    profile = {"median_ms": {"bare": 1.2, "queue": 15.0}, "profile": {"queue": "(queue profile)"}}
+    rate, _ = throughput_results(
+        {"bare": bare, "session": slow}, memory, small, per_worker=10_000, profile=profile
+    )
+    assert rate.met is False
+    assert "bare 1.2 ms, queue 15.0 ms" in rate.details and "(queue profile)" in rate.details
+
+
+def test_throughput_uses_the_bare_view_of_the_api_benchmark():
+    from bench.api_urls import BARE_PATH
+    from bench.throughput import BARE
+
+    assert f"/{BARE_PATH}" == BARE
+
+
+@pytest.mark.django_db
+def test_the_throughput_breakdown_times_and_profiles_each_session_request(settings, student):
+    from knox.models import AuthToken
+
+    from bench.throughput import _profile
+    from tests.factories import DeckFactory, QuestionFactory
+
+    settings.ROOT_URLCONF = "bench.api_urls"
+    QuestionFactory(deck=DeckFactory())
+    _, token = AuthToken.objects.create(user=student)
+    found = _profile(token, 2)
+    assert set(found["median_ms"]) == {"bare", "queue", "queue + review"}
+    assert "quizapp/api/views/study.py" in found["profile"]["queue"]
+
+
+def test_the_benchmarks_child_commands_refuse_unknown_arguments():
+    from bench import scale, throughput
+
+    with pytest.raises(SystemExit, match="usage"):
+        throughput.main(["profile"])
+    with pytest.raises(SystemExit, match="usage"):
+        scale.main(["serve", "someone"])

@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
@@ -148,3 +149,90 @@ def test_apportion_adds_up_to_exactly_the_total(total, weights):
 
 def test_shares_add_up_to_the_total():
     assert sum(share(2_000_003, 1000, i) for i in range(1000)) == 2_000_003
+
+
+@pytest.mark.django_db
+def test_an_extra_learner_has_exactly_their_reviews_and_a_history_of_their_own():
+    def history(username):
+        return list(
+            Review.objects.filter(user__username=username)
+            .order_by("reviewed_at")
+            .values_list("question__slug", "rating", "reviewed_at", "uuid")
+        )
+
+    output = generate("--extra-learner=150", "--extra-learner=20")
+    assert learners().count() == 5
+    assert Review.objects.filter(user__username="load-learner-1000001").count() == 150
+    assert Review.objects.filter(user__username="load-learner-1000002").count() == 20
+    assert Review.objects.count() == 200 + 150 + 20
+    assert "5 learners" in output
+    extra = history("load-learner-1000001")
+    # Numbered apart from the others, so --learners does not change their history.
+    call_command(
+        "generate_load",
+        *TINY,
+        "--learners=1",
+        "--reviews=66",
+        "--extra-learner=150",
+        "--reset",
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
+    assert history("load-learner-1000001") == extra
+    out = StringIO()
+    call_command("verify_card_states", stdout=out, stderr=StringIO(), verbosity=0)
+    assert out.getvalue().strip().endswith(f"{CardState.objects.count()} cards checked, 0 drifted")
+
+
+@pytest.mark.django_db
+def test_a_quiz_class_has_a_quiz_assigned_and_graded_attempts_outside_the_review_log():
+    from quizapp.classroom.models import Assignment
+    from quizapp.quizzes.models import Attempt, AttemptQuestion, Response
+    from quizapp.quizzes.selectors import quiz_item_analysis
+
+    output = generate("--quiz-class=3", "--quiz-class=2")
+    quiz_classes = Classroom.objects.filter(name__startswith="load-quiz-class-").order_by("name")
+    assert [c.enrolments.count() for c in quiz_classes] == [3, 2]
+    assert sorted(quiz_classes[1].students.values_list("username", flat=True)) == [
+        "load-learner-1",
+        "load-learner-2",
+    ]
+    assignment = Assignment.objects.get(classroom=quiz_classes[0])
+    assert assignment.quiz.items.count() == 20
+    attempts = Attempt.objects.filter(quiz=assignment.quiz)
+    assert set(attempts.values_list("status", flat=True)) == {Attempt.Status.SUBMITTED}
+    assert attempts.values("user").distinct().count() == 3
+    for attempt in attempts:
+        responses = Response.objects.filter(attempt_question__attempt=attempt)
+        assert AttemptQuestion.objects.filter(attempt=attempt).count() == responses.count() == 20
+        assert attempt.score == sum(r.points_awarded for r in responses)
+        assert attempt.submitted_at < datetime(2026, 1, 1, tzinfo=UTC)
+    assert quiz_item_analysis(quiz=assignment.quiz).attempts == 3
+    assert Review.objects.count() == 200  # quiz answers are not in the review log
+    assert f"{Attempt.objects.count()} quiz attempts" in output
+    # --reset removes quizzes and attempts with the rest of the load data.
+    generate("--reset")
+    assert not Attempt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--extra-learner=0"], "at least 1 review"),
+        (["--extra-learner=200000", "--days=30"], "raise --days"),
+        (["--quiz-class=4"], "as many students as learners"),
+    ],
+)
+def test_refuses_extra_learners_and_quiz_classes_that_cannot_be_made(args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("generate_load", *TINY, *args)
+
+
+@pytest.mark.django_db
+def test_rows_are_stamped_when_a_live_server_would_have_written_them():
+    generate("--days=30")
+    until = datetime(2026, 1, 1, tzinfo=UTC)
+    assert all(card.updated_at == card.last_review for card in CardState.objects.all())
+    assert not Question.objects.filter(slug__startswith="load-", updated_at__gte=until).exists()
+    assert not Deck.objects.filter(slug__startswith="load-", updated_at__gte=until).exists()
+    assert not LearnerSettings.objects.filter(updated_at__gte=until).exists()

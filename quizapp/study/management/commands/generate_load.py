@@ -1,12 +1,21 @@
 """Build a large, realistic database for benchmarks and load tests.
 
     manage.py generate_load --learners 1000 --cards 1000 --reviews 2000000 \\
-        [--classes 40] [--seed 1] [--days 365] [--until 2026-01-01] [--reset]
+        [--classes 40] [--seed 1] [--days 365] [--until 2026-01-01] [--reset] \\
+        [--extra-learner 100000 ...] [--quiz-class 500 ...]
 
 Everything it creates is marked with the ``load-`` prefix: a ``load-teacher`` who owns decks of
 ~100 generated true/false questions (``load-q-000001``…), ``load-learner-N`` students who each
 study those cards, and ``load-class-N`` classes of them with a deck assigned. Running it again
 refuses while load data exists; ``--reset`` deletes the previous load data first.
+
+Two options add what some benchmarks need. ``--extra-learner N`` (repeatable) adds a learner
+with exactly N reviews, beyond the ``--reviews`` shared by the others; extra learners are
+numbered from 1,000,001 (``load-learner-1000001``…) so that, like every learner, their history
+depends only on the seed and their number. ``--quiz-class N`` (repeatable) adds a class
+``load-quiz-class-K`` of the first N learners, with a quiz of 20 questions assigned to it and
+every student's submitted attempts (one, sometimes two), graded by the real grading code;
+their answers do not enter the review log (the histories stay those of the simulation).
 
 Review histories are simulated, not invented. Each learner studies on most days of the period,
 at their usual hour, within a daily review budget (the budgets add up to exactly ``--reviews``);
@@ -39,6 +48,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from heapq import heappop, heappush
 from zoneinfo import ZoneInfo
 
@@ -48,6 +58,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -72,6 +83,10 @@ MAX_REVIEWS_PER_DAY = 300
 # Learners per chunk aim at about this many reviews: big enough for fast inserts, small enough
 # to show progress and to keep the writer and the simulation busy at the same time.
 CHUNK_REVIEWS = 50_000
+# --extra-learner K is learner number EXTRA_LEARNER_START + K, whatever --learners is.
+EXTRA_LEARNER_START = 1_000_000
+QUIZ_QUESTIONS = 20
+SECOND_ATTEMPT_SHARE = 0.25
 
 ZONES = ("UTC", "Europe/Paris", "Asia/Yerevan", "Asia/Baku", "America/New_York", "Asia/Tokyo")
 RETENTIONS = (0.85, 0.9, 0.9, 0.9, 0.95)
@@ -449,6 +464,11 @@ def load_data_delete() -> None:
         from quizapp.classroom.models import Classroom
 
         Classroom.objects.filter(name__startswith=PREFIX).delete()
+    if apps.is_installed("quizapp.quizzes"):
+        from quizapp.quizzes.models import Quiz
+
+        # Before the questions and the teacher: attempts and items protect both.
+        Quiz.objects.filter(owner__in=users).delete()
     DeckQuestion.objects.filter(question__in=questions).delete()
     questions.delete()
     Deck.objects.filter(slug__startswith=PREFIX).delete()
@@ -536,6 +556,142 @@ def create_classes(
     return len(classes)
 
 
+def load_data_stamp(joined: datetime) -> None:
+    """Date the generated bank and settings to when the learners joined, as if written then
+    (bulk_create stamps them with the wall clock)."""
+    for model in (Question, Deck):
+        model.objects.filter(slug__startswith=PREFIX).update(created_at=joined, updated_at=joined)
+    LearnerSettings.objects.filter(user__username__startswith=PREFIX).update(updated_at=joined)
+
+
+def create_quiz_classes(
+    sizes: Sequence[int],
+    *,
+    teacher: User,
+    learners: Sequence[LearnerSettings],
+    profiles: Sequence[LearnerProfile],
+    pool: QuestionPool,
+    joined: datetime,
+    until: datetime,
+    seed: int,
+) -> int:
+    """A class of the first `size` learners for each size, each with a quiz of QUIZ_QUESTIONS
+    questions assigned and every student's submitted attempts; returns the attempts written.
+
+    Attempts are written in bulk, graded by `grading.grade` against the snapshot of each
+    question's key, as `attempt_submit` grades them, but their answers are not recorded as
+    reviews: the learners' histories stay exactly those of the simulation.
+    """
+    from quizapp.bank import grading
+    from quizapp.classroom.models import Enrolment
+    from quizapp.classroom.services import assignment_create, classroom_create
+    from quizapp.quizzes.models import Attempt, AttemptQuestion, Quiz, QuizItem, Response
+
+    written = 0
+    for number, size in enumerate(sizes, 1):
+        rng = random.Random(f"quizapp-load:{seed}:quiz-{number}")
+        classroom = classroom_create(name=f"{PREFIX}quiz-class-{number:03d}", teacher=teacher)
+        Enrolment.objects.bulk_create(
+            Enrolment(classroom=classroom, student_id=s.user_id, joined_at=joined)
+            for s in learners[:size]
+        )
+        quiz = Quiz.objects.create(
+            title=f"{PREFIX}quiz-{number:03d}",
+            description="Generated by generate_load.",
+            owner=teacher,
+            attempts_allowed=2,
+            published=True,
+        )
+        chosen = rng.sample(range(len(pool.ids)), min(QUIZ_QUESTIONS, len(pool.ids)))
+        questions = Question.objects.in_bulk([pool.ids[i] for i in chosen])
+        items = QuizItem.objects.bulk_create(
+            QuizItem(quiz=quiz, question=questions[pool.ids[i]], position=position)
+            for position, i in enumerate(chosen)
+        )
+        keys = {item.question_id: item.question.answer_key() for item in items}
+        due = until - timedelta(days=7)
+        assignment_create(classroom=classroom, quiz=quiz, due_at=due, by=teacher)
+        attempts, answers = [], []
+        for settings_row, profile in zip(learners[:size], profiles[:size], strict=True):
+            learner = _rng(seed, profile.index, f"quiz-{number}")
+            tries = 2 if learner.random() < SECOND_ATTEMPT_SHARE else 1
+            started = until - timedelta(days=14) + timedelta(minutes=learner.randrange(12 * 1440))
+            for attempt_number in range(1, tries + 1):
+                at = started + timedelta(days=attempt_number - 1)
+                attempt = Attempt(
+                    quiz=quiz,
+                    user_id=settings_row.user_id,
+                    number=attempt_number,
+                    status=Attempt.Status.SUBMITTED,
+                    started_at=at,
+                    max_score=sum((item.points for item in items), Decimal(0)),
+                )
+                rows = []
+                for position, item in enumerate(items):
+                    key = keys[item.question_id]
+                    # As at first sight, a little better at a second attempt.
+                    known = _sigmoid(
+                        profile.ability
+                        + 0.5 * attempt_number
+                        + 0.5
+                        - 0.4 * (pool.difficulty[chosen[position]] - 3)
+                    )
+                    answer = key.answer_bool if learner.random() < known else not key.answer_bool
+                    spent = timedelta(seconds=learner.randint(5, 60))
+                    at += spent
+                    rows.append((item, key, answer, spent, at))
+                attempt.submitted_at = at
+                attempts.append((attempt, rows))
+        Attempt.objects.bulk_create([attempt for attempt, _ in attempts], batch_size=2000)
+        for attempt, rows in attempts:
+            score = Decimal(0)
+            for position, (item, key, answer, spent, at) in enumerate(rows):
+                snapshot = AttemptQuestion(
+                    attempt=attempt,
+                    position=position,
+                    question_id=item.question_id,
+                    question_version=item.question.version,
+                    points=item.points,
+                    prompt=item.question.prompt,
+                    explanation=item.question.explanation,
+                    answer_key=key.to_json(),
+                    display_order=[],
+                )
+                grade = grading.grade(key, answer)
+                points = item.points * Decimal(str(grade.score))
+                score += points
+                answers.append((snapshot, answer, spent, at, grade, points))
+            attempt.score = score
+            attempt.percentage = (score / attempt.max_score * 100).quantize(Decimal("0.01"))
+            attempt.passed = attempt.percentage >= quiz.pass_mark
+        Attempt.objects.bulk_update(
+            [attempt for attempt, _ in attempts],
+            ["submitted_at", "score", "percentage", "passed"],
+            batch_size=2000,
+        )
+        AttemptQuestion.objects.bulk_create([row[0] for row in answers], batch_size=2000)
+        Response.objects.bulk_create(
+            (
+                Response(
+                    attempt_question=snapshot,
+                    answer=answer,
+                    answered_at=at,
+                    time_spent=spent,
+                    correct=grade.correct,
+                    score=grade.score,
+                    points_awarded=points,
+                    feedback=grade.feedback,
+                    normalized_answer=grade.normalized_answer,
+                    graded_at=at,
+                )
+                for snapshot, answer, spent, at, grade, points in answers
+            ),
+            batch_size=2000,
+        )
+        written += len(attempts)
+    return written
+
+
 def write_histories(
     histories: Iterable[LearnerHistory], user_ids: dict[int, int], batch_size: int
 ) -> tuple[int, int]:
@@ -560,6 +716,12 @@ def write_histories(
             (_review(row, user_id) for row, user_id in reviews), batch_size=batch_size
         )
         ReviewDay.objects.bulk_create(days, batch_size=batch_size)
+        # bulk_create stamps `updated_at` with the wall clock; a live server stamped each card
+        # when it was last reviewed (a sync from a cursor before the build would otherwise
+        # find every card changed).
+        CardState.objects.filter(user_id__in={user_id for _, user_id in cards}).update(
+            updated_at=F("last_review")
+        )
     return len(reviews), len(cards)
 
 
@@ -632,6 +794,24 @@ class Command(BaseCommand):
         )
         parser.add_argument("--reset", action="store_true", help="delete previous load data")
         parser.add_argument(
+            "--extra-learner",
+            type=int,
+            action="append",
+            default=[],
+            metavar="REVIEWS",
+            help="add a learner with exactly this many reviews (repeatable), numbered from "
+            f"{EXTRA_LEARNER_START + 1:,}",
+        )
+        parser.add_argument(
+            "--quiz-class",
+            type=int,
+            action="append",
+            default=[],
+            metavar="STUDENTS",
+            help="add a class of the first STUDENTS learners with a quiz assigned and their "
+            "submitted attempts (repeatable)",
+        )
+        parser.add_argument(
             "--workers",
             type=int,
             default=min(os.cpu_count() or 1, 4),
@@ -646,13 +826,18 @@ class Command(BaseCommand):
             raise CommandError("Load data is for development databases; refused in production.")
         learners, cards = options["learners"], options["cards"]
         reviews, days, seed = options["reviews"], options["days"], options["seed"]
+        extras, quiz_classes = options["extra_learner"], options["quiz_class"]
         self._check_sizes(learners, cards, reviews, days)
+        self._check_extras(learners, extras, quiz_classes, days)
         until = self._until(options["until"])
         started = time.monotonic()
         self._make_room(reset=options["reset"])
 
         profiles = [learner_profile(seed, i) for i in range(1, learners + 1)]
-        per_learner = [share(reviews, learners, i) for i in range(learners)]
+        profiles += [
+            learner_profile(seed, EXTRA_LEARNER_START + k) for k in range(1, len(extras) + 1)
+        ]
+        per_learner = [share(reviews, learners, i) for i in range(learners)] + list(extras)
         joined = until - timedelta(days=days + 2)
         with transaction.atomic():
             teacher, decks, pool = create_bank(random.Random(f"quizapp-load:{seed}:bank"), cards)
@@ -669,12 +854,28 @@ class Command(BaseCommand):
         written, card_states = self._generate(
             plans, pool, user_ids, batch_size, options["workers"], verbosity
         )
+        attempts = 0
+        if quiz_classes:
+            with transaction.atomic():
+                attempts = create_quiz_classes(
+                    quiz_classes,
+                    teacher=teacher,
+                    learners=learner_settings,
+                    profiles=profiles,
+                    pool=pool,
+                    joined=joined,
+                    until=until,
+                    seed=seed,
+                )
+            classes += len(quiz_classes)
+        load_data_stamp(joined)
         self._analyze()
         elapsed = time.monotonic() - started
+        quizzed = f", {counted(attempts, 'quiz attempt')}" if attempts else ""
         self.stdout.write(
-            f"{counted(learners, 'learner')} in {counted(classes, 'class')}, "
+            f"{counted(len(profiles), 'learner')} in {counted(classes, 'class')}, "
             f"{counted(cards, 'question')} in {counted(len(decks), 'deck')}, "
-            f"{counted(card_states, 'card state')}, {counted(written, 'review')}: "
+            f"{counted(card_states, 'card state')}, {counted(written, 'review')}{quizzed}: "
             f"{elapsed:.1f} s ({written / max(elapsed, 1e-9):,.0f} reviews/s, {connection.vendor})."
         )
 
@@ -686,6 +887,23 @@ class Command(BaseCommand):
                 f"{reviews / learners / days:.0f} reviews per learner per day is more than "
                 f"{MAX_REVIEWS_PER_DAY}; raise --days or --learners."
             )
+
+    def _check_extras(
+        self, learners: int, extras: Sequence[int], quiz_classes: Sequence[int], days: int
+    ) -> None:
+        if any(n < 1 for n in extras):
+            raise CommandError("--extra-learner needs at least 1 review.")
+        if any(n / days > MAX_REVIEWS_PER_DAY for n in extras):
+            raise CommandError(
+                f"An extra learner with {max(extras):,} reviews would study more than "
+                f"{MAX_REVIEWS_PER_DAY} a day; raise --days."
+            )
+        if any(n < 1 or n > learners + len(extras) for n in quiz_classes):
+            raise CommandError("--quiz-class needs between 1 and as many students as learners.")
+        if quiz_classes and not (
+            apps.is_installed("quizapp.classroom") and apps.is_installed("quizapp.quizzes")
+        ):
+            raise CommandError("--quiz-class needs the quizapp.classroom and quizzes apps.")
 
     def _until(self, until: datetime | None) -> datetime:
         if until is None:
@@ -739,7 +957,7 @@ class Command(BaseCommand):
     ) -> tuple[int, int]:
         per_chunk = max(1, min(100, CHUNK_REVIEWS // max(1, plans[0].reviews)))
         chunks = chunked(plans, per_chunk)
-        reviews = cards = 0
+        reviews = cards = learners = 0
         with (
             simulation(chunks, pool, workers) as histories,
             tqdm(
@@ -755,8 +973,9 @@ class Command(BaseCommand):
                 written, card_states = write_histories(chunk, user_ids, batch_size)
                 reviews += written
                 cards += card_states
+                learners += len(chunk)
                 bar.update(written)
-                bar.set_postfix(learners=f"{chunk[-1].index}/{len(plans)}", refresh=False)
+                bar.set_postfix(learners=f"{learners}/{len(plans)}", refresh=False)
         return reviews, cards
 
     def _analyze(self) -> None:
