@@ -44,6 +44,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bench import Result, at_least, at_most, scale
+from bench.api import environment
+from bench.scale import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"
@@ -62,7 +64,6 @@ PER_WORKER = {True: 500, False: 10_000}  # requests each worker answers before m
 MEMORY_TIME_LIMIT = {True: 60.0, False: 900.0}
 MEMORY_BUDGET_MB = 150.0
 TARGET = at_least(0.5)
-UNLIMITED = "1000000000/minute"
 RATINGS, RATING_WEIGHTS = (1, 2, 3, 4), (0.12, 0.13, 0.63, 0.12)
 REQUEST_TIMEOUT = 60.0
 PROFILE_SAMPLES = {True: 10, False: 30}  # in-process requests timed for the breakdown
@@ -92,10 +93,6 @@ class Window:
             self.latencies.setdefault(path, []).extend(values)
 
 
-def percentile(samples: Sequence[float], share: float) -> float:
-    return scale.percentile(samples, share)
-
-
 def latency_note(window: Window, names: dict[str, str]) -> str:
     parts = []
     for path, values in window.latencies.items():
@@ -123,21 +120,6 @@ def vm_rss_kib(status_text: str) -> int:
 
 
 # --- the database -----------------------------------------------------------------------------
-
-
-def environment(url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "quizapp.settings",
-        "ROOT_URLCONF": "bench.api_urls",
-        # DEBUG keeps every query in memory; production runs without it.
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "API_THROTTLE_USER": UNLIMITED,
-        "API_THROTTLE_ANONYMOUS": UNLIMITED,
-        "API_THROTTLE_LOGIN": UNLIMITED,
-    }
 
 
 def run_copy(small: scale.Database) -> str:
