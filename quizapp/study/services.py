@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from quizapp.bank.models import Question
@@ -350,14 +349,22 @@ def reviews_record_batch(*, user, payloads: Sequence[ReviewPayload]) -> BatchRes
 
 
 def _count_for_refit(settings: LearnerSettings, accepted: int) -> None:
-    """Count new reviews; every REFIT_EVERY of them, queue a background refit."""
+    """Count new reviews; each time the count passes a multiple of REFIT_EVERY, queue a
+    background refit.
+
+    Only the crossing queues one: a learner who keeps studying while the worker is busy (or
+    down) adds no further fits of the same history to the queue. If a queued fit is lost, the
+    next multiple queues another. `settings` is locked by the caller, so its count is current.
+    """
     if not accepted:
         return
+    before = settings.reviews_since_fit
+    settings.reviews_since_fit = before + accepted
+    # Not `updated_at`: the count is bookkeeping, not a change of the learner's settings.
     LearnerSettings.objects.filter(pk=settings.pk).update(
-        reviews_since_fit=F("reviews_since_fit") + accepted
+        reviews_since_fit=settings.reviews_since_fit
     )
-    settings.refresh_from_db(fields=["reviews_since_fit"])
-    if settings.reviews_since_fit >= REFIT_EVERY:
+    if before // REFIT_EVERY < settings.reviews_since_fit // REFIT_EVERY:
         from quizapp.study.tasks import fit_learner_parameters
 
         user_id = settings.user_id
@@ -467,6 +474,7 @@ def learner_parameters_fit(*, user, progress=None):
     from quizapp.study.fitting import ReviewEvent, fit_parameters
 
     settings = learner_settings_get(user=user)
+    counted = settings.reviews_since_fit  # read first: every review it counts is in the fit
     events = [
         ReviewEvent(question_id, rating, reviewed_at)
         for question_id, rating, reviewed_at in Review.objects.filter(user=user)
@@ -474,16 +482,29 @@ def learner_parameters_fit(*, user, progress=None):
         .values_list("question_id", "rating", "reviewed_at")
         .iterator(chunk_size=5000)
     ]
+    # The fit takes seconds and holds no lock; the learner may study or change settings
+    # meanwhile. Only the fitted fields are written back, under the learner's lock, and the
+    # reviews counted since the fit began stay counted towards the next one.
     fitted = fit_parameters(
         events, tz=settings.time_zone, day_start_hour=settings.day_start_hour, progress=progress
     )
-    settings.reviews_since_fit = 0
-    if fitted is None:
-        settings.save(update_fields=["reviews_since_fit", "updated_at"])
-        return None
-    settings.parameters = list(fitted.parameters)
-    settings.parameters_fitted_at = timezone.now()
-    settings.parameters_review_count = fitted.review_count
-    settings.save()
-    learner_cards_rederive(user=user)
+    with transaction.atomic():
+        settings = learner_settings_lock(user=user)
+        settings.reviews_since_fit = max(0, settings.reviews_since_fit - counted)
+        if fitted is None:
+            settings.save(update_fields=["reviews_since_fit"])
+            return None
+        settings.parameters = list(fitted.parameters)
+        settings.parameters_fitted_at = timezone.now()
+        settings.parameters_review_count = fitted.review_count
+        settings.save(
+            update_fields=[
+                "parameters",
+                "parameters_fitted_at",
+                "parameters_review_count",
+                "reviews_since_fit",
+                "updated_at",
+            ]
+        )
+        learner_cards_rederive(user=user)
     return fitted

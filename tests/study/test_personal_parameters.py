@@ -86,6 +86,74 @@ def test_every_n_new_reviews_queue_a_background_fit_not_run_in_the_request(
     assert LearnerSettings.objects.get(user=learner).parameters is None  # not fitted inline
 
 
+def test_a_learner_who_keeps_studying_queues_one_fit_per_threshold_not_one_per_upload(
+    learner, questions, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "REFIT_EVERY", 3)
+
+    def study(count, *, at):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.reviews_record_batch(
+                user=learner,
+                payloads=[
+                    services.ReviewPayload(
+                        uuid.uuid4(), questions[n % 2].pk, 3, at + timedelta(minutes=n)
+                    )
+                    for n in range(count)
+                ],
+            )
+        return DBTaskResult.objects.count()
+
+    assert study(2, at=START) == 0
+    assert study(1, at=START + timedelta(hours=1)) == 1  # 3: the threshold
+    # The worker has not run the fit yet: studying on queues nothing more ...
+    assert study(1, at=START + timedelta(hours=2)) == 1
+    assert study(1, at=START + timedelta(hours=3)) == 1
+    # ... until the next multiple, in case the first fit was lost; a batch that passes two
+    # multiples at once queues one.
+    assert study(1, at=START + timedelta(hours=4)) == 2  # 6
+    assert study(7, at=START + timedelta(hours=5)) == 3  # 13
+    assert LearnerSettings.objects.get(user=learner).reviews_since_fit == 13
+
+
+def test_a_fit_keeps_settings_changed_and_reviews_counted_while_it_ran(learner, deck, monkeypatch):
+    from quizapp.study import fitting
+
+    questions = simulate_history(learner, deck)
+    LearnerSettings.objects.filter(user=learner).update(reviews_since_fit=40)
+    fit = fitting.fit_parameters
+
+    def fit_while_the_learner_studies(*args, **kwargs):
+        fitted = fit(*args, **kwargs)
+        learner_settings_update(user=learner, desired_retention=0.85, new_cards_per_day=7)
+        for minutes in range(2):
+            review_record(
+                user=learner,
+                question=questions[0],
+                rating=3,
+                reviewed_at=START + timedelta(days=100, minutes=minutes),
+                review_id=uuid.uuid4(),
+            )
+        return fitted
+
+    monkeypatch.setattr(fitting, "fit_parameters", fit_while_the_learner_studies)
+    assert learner_parameters_fit(user=learner) is not None
+    settings = LearnerSettings.objects.get(user=learner)
+    assert (settings.desired_retention, settings.new_cards_per_day) == (0.85, 7)
+    assert settings.parameters is not None and settings.parameters != list(DEFAULT_PARAMETERS)
+    assert settings.reviews_since_fit == 2  # the 40 went into the fit; the 2 made during it not
+    config = services.scheduler_config(settings)
+    assert config.desired_retention == 0.85
+    reviews = Review.objects.for_card(learner, questions[0]).in_replay_order()
+    assert memory_of(CardState.objects.get(user=learner, question=questions[0])) == (
+        scheduling.replay(
+            [scheduling.ReviewInput(r.rating, r.reviewed_at) for r in reviews],
+            config=config,
+            card_id=questions[0].pk,
+        )
+    )
+
+
 def test_the_fit_task_keeps_defaults_when_data_is_thin(learner, questions):
     review_record(
         user=learner, question=questions[0], rating=3, reviewed_at=START, review_id=uuid.uuid4()
