@@ -7,12 +7,15 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from quizapp.admin_reports import ReportTable, report_response
+from quizapp.admin_reports import ReportTable, report_page, report_response
 from quizapp.admin_site import OwnedAdmin
 from quizapp.classroom.models import Assignment, Classroom, Enrolment
 from quizapp.classroom.selectors import class_deck_memory, class_results
 from quizapp.classroom.services import ClassroomError, join_code_regenerate
 from quizapp.quizzes.models import Quiz
+
+RESULTS_PER_PAGE = 100
+"""Students per page of the class results (as the admin's lists); the CSV has every one."""
 
 
 class EnrolmentInline(admin.TabularInline):
@@ -143,7 +146,12 @@ class ClassroomAdmin(OwnedAdmin):
 
     def results_view(self, request, object_id):
         classroom = self.get_owned_object(request, object_id)
-        results = class_results(classroom=classroom)
+        page = report_page(
+            request, classroom.students.order_by("username", "pk"), per_page=RESULTS_PER_PAGE
+        )
+        results = class_results(
+            classroom=classroom, students=None if page is None else list(page.object_list)
+        )
         headers = ["Student"]
         for assignment in results.assignments:
             headers += [
@@ -166,6 +174,7 @@ class ClassroomAdmin(OwnedAdmin):
             rows=rows,
             notes="Best submitted score per assigned quiz; on time compares the first "
             "submission with the due date.",
+            page=page,
         )
         return report_response(
             request,

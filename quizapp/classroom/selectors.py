@@ -60,10 +60,14 @@ class ClassResults:
         return self.cells.get((student.pk, assignment.pk), ResultCell(0, None, None, None))
 
 
-def class_results(*, classroom: Classroom) -> ClassResults:
+def class_results(*, classroom: Classroom, students: list | None = None) -> ClassResults:
     """Students × assigned quizzes: attempts, best score, and whether the first submission
-    was on time (three queries whatever the class size)."""
-    students = list(classroom.students.order_by("username"))
+    was on time (three queries whatever the class size).
+
+    `students`: some of the class (a page of the report); by default all, by username.
+    """
+    if students is None:
+        students = list(classroom.students.order_by("username", "pk"))
     assignments = list(
         classroom.assignments.filter(quiz__isnull=False).select_related("quiz").order_by("due_at")
     )

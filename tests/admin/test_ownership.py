@@ -191,3 +191,36 @@ def test_regenerating_a_join_code_from_the_admin(client, teacher, world):
     client.post(url)
     world["my_class"].refresh_from_db()
     assert world["my_class"].join_code != old
+
+
+def test_class_results_show_a_page_of_students_and_the_csv_all_of_them(
+    client, teacher, world, monkeypatch, django_assert_max_num_queries
+):
+    from quizapp.classroom import admin as classroom_admin
+    from tests.factories import StudentFactory
+
+    monkeypatch.setattr(classroom_admin, "RESULTS_PER_PAGE", 2)
+    for _ in range(4):
+        Enrolment.objects.create(
+            classroom=world["my_class"], student=StudentFactory(), joined_at=NOW
+        )
+    client.force_login(teacher)
+    url = reverse("admin:classroom_classroom_results", args=[world["my_class"].pk])
+    everyone = [
+        line.split(",")[0]
+        for line in client.get(url + "?format=csv").content.decode().splitlines()[1:]
+    ]
+    assert len(everyone) == 5
+
+    def shown(query):
+        with django_assert_max_num_queries(12):
+            page = client.get(url + query).content.decode()
+        return [name for name in everyone if f"<td>{name}</td>" in page], page
+
+    assert shown("")[0] == everyone[:2]
+    second, html = shown("?page=2")
+    assert second == everyone[2:4]
+    assert "Rows 3–4 of 5" in html and 'aria-current="page">2<' in html
+    assert shown("?page=3")[0] == everyone[4:]
+    assert shown("?page=99")[0] == everyone[4:]  # past the end: the last page
+    assert shown("?page=first")[0] == everyone[:2]  # not a number: the first
