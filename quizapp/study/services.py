@@ -373,9 +373,19 @@ def _count_for_refit(settings: LearnerSettings, accepted: int) -> None:
 
 @transaction.atomic
 def review_undo(*, user) -> Review | None:
-    """Remove the learner's most recently recorded review and re-derive that card."""
+    """Remove the learner's most recently recorded study review (flashcard or practice) and
+    re-derive that card.
+
+    Reviews a quiz recorded are graded work, not a misclick in a study session: undo leaves
+    them, as it leaves the attempt they came from.
+    """
     settings = learner_settings_lock(user=user)
-    last = Review.objects.filter(user=user).order_by("-received_at", "-id").first()
+    last = (
+        Review.objects.filter(user=user)
+        .exclude(source=ReviewSource.QUIZ)
+        .order_by("-received_at", "-id")
+        .first()
+    )
     if last is None:
         return None
     card = _card_for_update(user=user, question=last.question)

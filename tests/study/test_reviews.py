@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quizapp.study import scheduling
-from quizapp.study.models import LEECH_LAPSES, CardState, LearnerSettings, Review
+from quizapp.study.models import LEECH_LAPSES, CardState, LearnerSettings, Review, ReviewSource
 from quizapp.study.services import (
     Outcome,
     ReviewError,
@@ -105,6 +105,21 @@ def test_undo_removes_the_last_recorded_review_and_rederives(learner, questions)
     assert undone.rating == 1
     assert Review.objects.filter(user=learner).count() == 1
     assert stored(learner, q) == before
+
+
+def test_undo_leaves_reviews_a_quiz_recorded(learner, questions):
+    studied, quizzed = questions[0], questions[1]
+    record(learner, studied, 3, START)
+    record(learner, studied, 1, START + timedelta(minutes=5), source=ReviewSource.PRACTICE)
+    record(learner, quizzed, 4, START + timedelta(minutes=10), source=ReviewSource.QUIZ)
+    quiz_card = stored(learner, quizzed)
+    assert review_undo(user=learner).source == ReviewSource.PRACTICE
+    assert review_undo(user=learner).source == ReviewSource.FLASHCARD
+    assert review_undo(user=learner) is None  # only the quiz's review is left
+    assert list(Review.objects.filter(user=learner).values_list("source", flat=True)) == [
+        ReviewSource.QUIZ
+    ]
+    assert stored(learner, quizzed) == quiz_card
 
 
 def test_undo_with_nothing_to_undo_returns_none(learner):

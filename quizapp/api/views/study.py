@@ -242,7 +242,10 @@ class ReviewUndoApi(APIView):
 
     @extend_schema(
         tags=["study"],
-        summary="Undo the learner's last recorded review",
+        summary="Undo the learner's last recorded study review",
+        description="Removes the most recently recorded flashcard or practice review and "
+        "re-derives its card. Reviews recorded by quiz answers are graded work and are never "
+        "undone; 409 when there is no study review to undo.",
         request=None,
         responses={200: OutputSerializer, **errors(401, 403, 409, 429)},
     )
