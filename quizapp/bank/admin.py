@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 
 from quizapp.admin_site import OwnedAdmin
 from quizapp.bank import grading
@@ -30,6 +31,7 @@ from quizapp.bank.models import (
 )
 from quizapp.bank.selectors import source_coverage
 from quizapp.bank.services import question_bump_version_if_changed, question_duplicate
+from quizapp.study.models import Review
 
 CHOICE_TYPES = {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE}
 # Which inline holds the parts of which question type.
@@ -352,6 +354,27 @@ class QuestionAdmin(OwnedAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         question_bump_version_if_changed(question=form.instance)
+
+    def get_deleted_objects(self, objs, request):
+        """A studied question is protected by its reviews (see `Review.question`): say so once
+        per question, with how many learners studied it, rather than list every review."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        review_prefix = f"{capfirst(Review._meta.verbose_name)}: "
+        studied = (
+            Review.objects.filter(question__in=objs)
+            .values("question__slug")
+            .annotate(reviews=Count("pk"), learners=Count("user", distinct=True))
+            .order_by("question__slug")
+        )
+        protected = [
+            *(
+                f"{row['question__slug']}: studied by {row['learners']} learner(s) in "
+                f"{row['reviews']} review(s); retire it instead, which keeps their history."
+                for row in studied
+            ),
+            *(item for item in protected if not str(item).startswith(review_prefix)),
+        ]
+        return deleted, counts, perms_needed, protected
 
     def get_urls(self):
         return [

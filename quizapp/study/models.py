@@ -41,7 +41,9 @@ class Review(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="reviews")
+    # A studied question is retired, not deleted: deleting it would erase learners' history
+    # (and their per-day totals) without a trace. The admin lists what protects it.
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="reviews")
     rating = models.PositiveSmallIntegerField(choices=Rating.choices)
     reviewed_at = models.DateTimeField(help_text="When the learner answered (device clock).")
     received_at = models.DateTimeField(help_text="When the server stored it.")

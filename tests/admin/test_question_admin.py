@@ -247,3 +247,44 @@ def test_regrade_view_shows_the_score_changes(client, teacher, student):
     assert "Regrade 1 answer(s)" in client.get(url).content.decode()
     page = client.post(url).content.decode()
     assert f"<td>{student.username}</td><td>0.000</td><td>1.000</td>" in page
+
+
+def test_a_studied_question_cannot_be_deleted_and_the_teacher_is_told_to_retire_it(
+    client, teacher, student, other_student
+):
+    import uuid
+
+    from quizapp.study.models import Review
+    from quizapp.study.services import review_record
+
+    studied = ChoiceQuestionFactory(owner=teacher, slug="studied-capital")
+    unstudied = ChoiceQuestionFactory(owner=teacher, slug="fresh-capital")
+    for day, learner in enumerate((student, student, other_student), start=1):
+        learner.date_joined = datetime(2026, 1, 1, tzinfo=UTC)
+        learner.save()
+        review_record(
+            user=learner,
+            question=studied,
+            rating=3,
+            reviewed_at=datetime(2026, 2, day, tzinfo=UTC),
+            review_id=uuid.uuid4(),
+        )
+    client.force_login(teacher)
+    page = client.get(reverse("admin:bank_question_delete", args=[studied.pk])).content.decode()
+    assert "studied-capital: studied by 2 learner(s) in 3 review(s); retire it instead" in page
+    assert "Review:" not in page
+    refused = client.post(reverse("admin:bank_question_delete", args=[studied.pk]), {"post": "yes"})
+    assert refused.status_code == 200
+    bulk = client.post(
+        reverse("admin:bank_question_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [studied.pk, unstudied.pk],
+            "post": "yes",
+        },
+    )
+    assert "retire it instead" in bulk.content.decode()
+    assert Question.objects.filter(pk__in=[studied.pk, unstudied.pk]).count() == 2
+    assert Review.objects.filter(question=studied).count() == 3
+    client.post(reverse("admin:bank_question_delete", args=[unstudied.pk]), {"post": "yes"})
+    assert not Question.objects.filter(pk=unstudied.pk).exists()
