@@ -20,13 +20,16 @@ Every row stamped before the watermark was committed before the round read it; e
 stamped after is sent by the next round. The price is that the last margin's worth of changes
 is sent again, which clients apply idempotently.
 
-Deck membership has no timestamp, so each round compares a fingerprint of every deck (its
-fields and its ordered published questions) with the fingerprints the client got last time,
-and re-sends the decks that differ with all of their questions.
+Deck membership has no timestamp, so each round fingerprints every deck (its fields and its
+ordered published questions), compares them with what the client got last time, and re-sends
+the decks that differ with all of their questions. The cursor keeps one fingerprint per group
+of `DECK_GROUP` consecutive deck ids (a change re-sends its group) and the deck ids as ranges,
+so it stays a few hundred bytes with hundreds of decks and fits in a URL.
 """
 
 import hashlib
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -92,8 +95,10 @@ class SyncCursor:
 
     since: datetime | None = None
     """Rows stamped at or after this are sent; None sends everything."""
-    deck_fingerprints: dict[int, str] = field(default_factory=dict)
-    """The decks as the client has them."""
+    deck_ids: frozenset[int] = frozenset()
+    """The decks the client has."""
+    deck_groups: dict[int, str] = field(default_factory=dict)
+    """Their fingerprints by group (`deck_group_fingerprints`), as the client has them."""
     progress: RoundProgress | None = None
     """None: the next call starts a new round."""
 
@@ -144,6 +149,21 @@ def sync_watermark(now: datetime | None = None) -> datetime:
     if in_progress is not None:
         moment = min(moment, in_progress)
     return moment - timedelta(seconds=settings.API_SYNC_MARGIN_SECONDS)
+
+
+DECK_GROUP = 16
+
+
+def deck_group_fingerprints(snapshots: list[DeckSnapshot]) -> dict[int, str]:
+    """One fingerprint per group of `DECK_GROUP` consecutive deck ids, over its decks' ids and
+    fingerprints."""
+    groups: dict[int, list[str]] = defaultdict(list)
+    for snapshot in sorted(snapshots, key=lambda s: s.deck.pk):
+        groups[snapshot.deck.pk // DECK_GROUP].append(f"{snapshot.deck.pk}:{snapshot.fingerprint}")
+    return {
+        group: hashlib.sha256(" ".join(members).encode()).hexdigest()[:16]
+        for group, members in groups.items()
+    }
 
 
 def deck_snapshots() -> list[DeckSnapshot]:
@@ -219,19 +239,18 @@ def learner_changes(*, user, cursor: SyncCursor | None = None, limit: int = 200)
         learner_settings = None
         decks: list[DeckSnapshot] = []
         removed_decks: list[int] = []
-        fingerprints = cursor.deck_fingerprints
+        deck_ids, deck_groups = cursor.deck_ids, cursor.deck_groups
         if progress is None:
             # A new round: first the watermark, then read. (A learner's settings row is
             # created on first use: before the watermark, so it is not sent twice.)
             settings_row = learner_settings_get(user=user)
             progress = RoundProgress(next_since=sync_watermark())
             snapshots = deck_snapshots()
-            decks = [
-                s for s in snapshots if cursor.deck_fingerprints.get(s.deck.pk) != s.fingerprint
-            ]
-            current = {s.deck.pk for s in snapshots}
-            removed_decks = sorted(set(cursor.deck_fingerprints) - current)
-            fingerprints = {s.deck.pk: s.fingerprint for s in snapshots}
+            deck_groups = deck_group_fingerprints(snapshots)
+            changed = {g for g, fp in deck_groups.items() if cursor.deck_groups.get(g) != fp}
+            decks = [s for s in snapshots if s.deck.pk // DECK_GROUP in changed]
+            deck_ids = frozenset(s.deck.pk for s in snapshots)
+            removed_decks = sorted(cursor.deck_ids - deck_ids)
             progress = replace(progress, changed_decks=tuple(s.deck.pk for s in decks))
             if cursor.since is None or settings_row.updated_at >= cursor.since:
                 learner_settings = settings_row
@@ -265,10 +284,12 @@ def learner_changes(*, user, cursor: SyncCursor | None = None, limit: int = 200)
     has_more = not (progress.questions_done and progress.cards_done)
     if has_more:
         next_cursor = SyncCursor(
-            since=cursor.since, deck_fingerprints=fingerprints, progress=progress
+            since=cursor.since, deck_ids=deck_ids, deck_groups=deck_groups, progress=progress
         )
     else:
-        next_cursor = SyncCursor(since=progress.next_since, deck_fingerprints=fingerprints)
+        next_cursor = SyncCursor(
+            since=progress.next_since, deck_ids=deck_ids, deck_groups=deck_groups
+        )
     return LearnerChanges(
         settings=learner_settings,
         decks=decks,

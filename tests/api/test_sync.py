@@ -257,3 +257,64 @@ def test_repeated_syncs_during_concurrent_writes_miss_nothing(scenario_settings)
     assert outcome["missing_questions"] == [] and outcome["extra_questions"] == []
     assert outcome["stale_questions"] == [] and outcome["stale_cards"] == []
     assert outcome["questions_equal"] and outcome["cards_equal"] and outcome["settings_equal"]
+
+
+GUNICORN_REQUEST_LINE = 4094  # gunicorn's default limit_request_line, in bytes
+
+
+def test_the_cursor_stays_small_with_hundreds_of_decks_and_a_change_resends_its_group(
+    api, learner, deck, questions
+):
+    from quizapp.bank.models import Deck
+    from quizapp.study.sync import DECK_GROUP
+
+    Deck.objects.bulk_create(Deck(slug=f"many-{n}", title=f"Deck {n}") for n in range(400))
+    replica = Replica()
+    replica.sync(api)
+    assert len(replica.decks) == 401
+    request_line = f"GET /api/v1/sync?since={replica.cursor}&limit=200 HTTP/1.1"
+    assert len(request_line.encode()) < GUNICORN_REQUEST_LINE / 4
+    edited = Deck.objects.get(slug="many-200")
+    gone = list(Deck.objects.filter(slug__in=["many-7", "many-399"]).values_list("pk", flat=True))
+    with later():
+        edited.title = "Edited"
+        edited.save()
+        Deck.objects.filter(pk__in=gone).delete()
+    with later(2):
+        page = replica.sync(api)[0]
+    assert replica.decks[edited.pk]["title"] == "Edited"
+    assert page["removed_decks"] == sorted(gone)
+    assert set(replica.decks) == set(Deck.objects.values_list("pk", flat=True))
+    # Only the groups that changed came again, not all 399 decks.
+    assert {d["id"] // DECK_GROUP for d in page["decks"]} <= {
+        pk // DECK_GROUP for pk in [edited.pk, *gone]
+    }
+    assert edited.pk in {d["id"] for d in page["decks"]} and len(page["decks"]) < 3 * DECK_GROUP
+    with later(3):
+        assert replica.sync(api)[0]["decks"] == []
+
+
+def test_a_cursor_from_before_deck_groups_still_syncs(api, learner, deck, questions):
+    from django.core import signing
+
+    from quizapp.api.views.sync import CURSOR_SALT
+
+    other = DeckFactory(slug="other")
+    replica = Replica()
+    replica.sync(api)
+    old_style = signing.dumps(
+        {
+            "u": learner.pk,
+            "s": (timezone.now() - timedelta(minutes=5)).isoformat(),
+            "d": {str(deck.pk): "0123456789abcdef", str(other.pk): "fedcba9876543210"},
+        },
+        salt=CURSOR_SALT,
+        compress=True,
+    )
+    other_id = other.pk
+    other.delete()
+    with later():
+        page = api.get("/api/v1/sync", {"since": old_style}).json()
+    assert page["removed_decks"] == [other_id]
+    assert [d["id"] for d in page["decks"]] == [deck.pk]  # every deck once more
+    assert page["decks"][0]["question_ids"] == [q.pk for q in questions]

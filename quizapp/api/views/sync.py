@@ -35,12 +35,30 @@ def _position_data(position: Position | None) -> list | None:
     return [position.updated_at.isoformat(), position.pk] if position else None
 
 
+def _ranges(ids: frozenset[int]) -> list[list[int]]:
+    """Deck ids as [first, last] runs: mostly consecutive, so a few numbers for many decks."""
+    runs: list[list[int]] = []
+    for pk in sorted(ids):
+        if runs and runs[-1][1] == pk - 1:
+            runs[-1][1] = pk
+        else:
+            runs.append([pk, pk])
+    return runs
+
+
+def _ids(runs: list) -> frozenset[int]:
+    if sum(last - first + 1 for first, last in runs) > MAX_CURSOR:
+        raise ValueError("too many deck ids")
+    return frozenset(pk for first, last in runs for pk in range(int(first), int(last) + 1))
+
+
 def cursor_encode(cursor: SyncCursor, *, user_id: int) -> str:
     """The cursor as an opaque, signed string (clients must not build or edit it)."""
     data: dict[str, Any] = {
         "u": user_id,
         "s": cursor.since.isoformat() if cursor.since else None,
-        "d": {str(pk): fingerprint for pk, fingerprint in cursor.deck_fingerprints.items()},
+        "di": _ranges(cursor.deck_ids),
+        "g": {str(group): fingerprint for group, fingerprint in cursor.deck_groups.items()},
     }
     if (p := cursor.progress) is not None:
         data["p"] = {
@@ -71,7 +89,10 @@ def cursor_decode(token: str, *, user_id: int) -> SyncCursor:
             )
         return SyncCursor(
             since=datetime.fromisoformat(data["s"]) if data["s"] else None,
-            deck_fingerprints={int(pk): str(fp) for pk, fp in data["d"].items()},
+            # A cursor from before deck groups ("d": a fingerprint per deck) gets every deck
+            # once more, then a current cursor.
+            deck_ids=_ids(data["di"]) if "di" in data else frozenset(map(int, data["d"])),
+            deck_groups={int(group): str(fp) for group, fp in data.get("g", {}).items()},
             progress=progress,
         )
     except (signing.BadSignature, ValueError, KeyError, TypeError, IndexError):
