@@ -45,11 +45,12 @@ class AnswerInputs:
     legend: str = ""
 
 
-def _shuffled(items: list, seed: str, avoid_identity: bool = False) -> list:
+def _shuffled(items: list, seed: str) -> list:
+    """Uniformly shuffled, the original order included, so the order shown says nothing about
+    the answer. (Re-drawing whenever it came out in the right order would: with two items the
+    display would always be the swap.)"""
     shuffled = list(items)
     random.Random(seed).shuffle(shuffled)
-    if avoid_identity and len(shuffled) > 1 and shuffled == items:
-        shuffled = shuffled[1:] + shuffled[:1]
     return shuffled
 
 
@@ -141,11 +142,7 @@ def answer_inputs(
         case QuestionType.SHORT_TEXT | QuestionType.NUMERIC:
             return AnswerInputs(type=key.type, text=previous.get("answer", ""), unit=key.unit)
         case QuestionType.ORDERING:
-            items = (
-                _in_order(list(key.items), order)
-                if order
-                else _shuffled(list(key.items), seed, avoid_identity=True)
-            )
+            items = _in_order(list(key.items), order) if order else _shuffled(list(key.items), seed)
             positions = range(1, len(items) + 1)
             return AnswerInputs(
                 type=key.type,
@@ -168,9 +165,7 @@ def answer_inputs(
             )
         case QuestionType.MATCHING:
             rights = (
-                _in_order(list(key.pairs), order)
-                if order
-                else _shuffled(list(key.pairs), seed, avoid_identity=True)
+                _in_order(list(key.pairs), order) if order else _shuffled(list(key.pairs), seed)
             )
             chosen = {
                 pair.id: previous.get(f"match-{ids.out('left', pair.id)}") for pair in key.pairs

@@ -93,8 +93,9 @@ def _questions_for(quiz: Quiz, rng: random.Random) -> list[tuple[Question, Decim
 
 def _display_order(question: Question, key: grading.AnswerKey, quiz: Quiz, rng) -> list[int]:
     """The order options are shown in. Ordering items and matching right-hand sides are always
-    shuffled (shown in the right order they would give the answer away); choices follow the
-    quiz's and the question's shuffle settings."""
+    shuffled, uniformly: the right order can come up, so the order shown says nothing about
+    the answer (re-drawing until it was wrong made a two-item question always show the swap).
+    Choices follow the quiz's and the question's shuffle settings."""
     if key.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
         ids = [c.id for c in key.choices]
         if quiz.shuffle_choices and question.shuffle_choices:
@@ -102,9 +103,7 @@ def _display_order(question: Question, key: grading.AnswerKey, quiz: Quiz, rng) 
         return ids
     if key.type in (QuestionType.ORDERING, QuestionType.MATCHING):
         ids = [i.id for i in (key.items if key.type == QuestionType.ORDERING else key.pairs)]
-        correct = list(ids)
-        while len(ids) > 1 and ids == correct:
-            rng.shuffle(ids)
+        rng.shuffle(ids)
         return ids
     return []
 

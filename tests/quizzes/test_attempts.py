@@ -365,3 +365,40 @@ def test_regrading_after_accepting_a_new_variant_reports_the_changed_scores(lear
     ]
     response = attempt.questions.get().response
     assert response.regraded_by == teacher and response.feedback.startswith("Accepted")
+
+
+def test_two_item_questions_show_either_order_so_the_display_gives_nothing_away(learner):
+    from quizapp.bank.answer_forms import answer_inputs
+    from quizapp.bank.models import MatchPair, OrderItem
+
+    matching = QuestionFactory(type="matching", answer_bool=None)
+    pairs = [
+        MatchPair.objects.create(question=matching, position=n, left=left, right=right)
+        for n, (left, right) in enumerate([("Baku", "Azerbaijan"), ("Yerevan", "Armenia")])
+    ]
+    ordering = QuestionFactory(type="ordering", answer_bool=None)
+    items = [
+        OrderItem.objects.create(question=ordering, position=n, text=text)
+        for n, text in enumerate(["The first war ends", "The second war starts"])
+    ]
+    both = {
+        matching.pk: {tuple(p.pk for p in pairs), tuple(p.pk for p in reversed(pairs))},
+        ordering.pk: {tuple(i.pk for i in items), tuple(i.pk for i in reversed(items))},
+    }
+    quiz = QuizFactory(questions=[matching, ordering])
+    shown = {matching.pk: set(), ordering.pk: set()}
+    for _ in range(40):  # both orders come up, each with probability 1/2 per attempt
+        attempt = attempt_start(user=learner, quiz=quiz, now=NOW)
+        for aq in attempt.questions.all():
+            shown[aq.question_id].add(tuple(aq.display_order))
+        attempt_submit(attempt=attempt, now=NOW)
+    assert shown == both
+    # Practice and previews order by a seed (stable per learner and question): the same.
+    practised = {
+        tuple(
+            option.text
+            for option in answer_inputs(matching.answer_key(), seed=f"learner-{n}").rows[0].options
+        )
+        for n in range(40)
+    }
+    assert practised == {("Azerbaijan", "Armenia"), ("Armenia", "Azerbaijan")}
