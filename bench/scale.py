@@ -47,7 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import Result, at_most, median
+from bench import Result, at_most, median, queue
 from bench.queue import NOW, SEED, UNTIL, recreate, server_version, shorten
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -297,11 +297,7 @@ def build(db: Database) -> None:
 
 def ensure(db: Database) -> dict:
     """Build the database unless a complete one is there, and bring its schema up to date."""
-    if os.environ.get("BENCH_REBUILD") or not is_complete(db):
-        build(db)
-    else:
-        manage(db, "migrate", "--no-input", "--verbosity=0")
-    return json.loads(db.marker.read_text())
+    return queue.ensure(db, complete=is_complete, make=build, run=manage)
 
 
 class Server:
