@@ -26,3 +26,11 @@ def teacher(db):
 @pytest.fixture
 def other_teacher(db):
     return TeacherFactory()
+
+
+@pytest.fixture(autouse=True)
+def _no_rendered_questions_kept():
+    """Rolled-back tests reuse ids (and frozen clocks reuse stamps): start each test afresh."""
+    from quizapp.api.serializers import questions_data_forget
+
+    questions_data_forget()

@@ -156,6 +156,13 @@ def study_queue(
                     ),
                 )
             )
+    # Every new card starts from the same memory, and scheduling has no fuzz: one preview
+    # serves them all.
+    new_intervals = (
+        scheduling.preview_intervals(scheduling.NEW_CARD, now=now, config=config)
+        if new_questions
+        else {}
+    )
     for question in new_questions:
         entries.append(
             QueueEntry(
@@ -163,9 +170,7 @@ def study_queue(
                 card=None,
                 kind="new",
                 predicted_recall=None,
-                intervals=scheduling.preview_intervals(
-                    scheduling.NEW_CARD, now=now, config=config, card_id=question.pk
-                ),
+                intervals=new_intervals,
             )
         )
     return entries

@@ -1,7 +1,9 @@
+import json
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from quizapp.bank.models import Choice, MatchPair, OrderItem, Paragraph, Question, Quote, Source
@@ -74,6 +76,97 @@ def test_the_queue_shows_each_card_ready_to_render(api, rich_deck, django_assert
     matching = queue[2]["question"]
     assert [p["text"] for p in matching["match_left"]] == ["France", "Armenia"]
     assert [p["text"] for p in matching["match_right"]] == ["Paris", "Yerevan"]
+
+
+def test_the_queue_renders_exactly_as_its_serializers_would(api, learner, rich_deck):
+    import time_machine
+
+    from quizapp.api.serializers import CardStateSerializer, card_data, question_payload
+    from quizapp.api.views.study import StudyQueueApi
+    from quizapp.study import scheduling
+    from quizapp.study.selectors import study_queue
+    from quizapp.study.services import card_bury, card_suspend
+    from quizapp.study.sync import flashcard_parts_prefetch
+
+    now = timezone.now()
+    capital, ordering, matching = (
+        Question.objects.get(slug=s) for s in ("capital", "order", "match")
+    )
+    for days, rating in ((30, 3), (20, 3), (2, 1)):  # relearning after a lapse
+        review_record(
+            user=learner,
+            question=capital,
+            rating=rating,
+            reviewed_at=now - timedelta(days=days),
+            review_id=uuid.uuid4(),
+        )
+    review_record(
+        user=learner,
+        question=ordering,
+        rating=1,
+        reviewed_at=now - timedelta(minutes=30),
+        review_id=uuid.uuid4(),
+    )
+    with time_machine.travel(now, tick=False):
+        response = api.get("/api/v1/study/queue?deck=rich&limit=10")
+        entries = study_queue(user=learner, deck=rich_deck, limit=10)
+    assert {entry.kind for entry in entries} == {"learning", "new"}
+    flashcard_parts_prefetch([entry.question for entry in entries])
+    expected = StudyQueueApi.OutputSerializer(
+        {
+            "queue": [
+                {
+                    "kind": entry.kind,
+                    "predicted_recall": entry.predicted_recall,
+                    "question": question_payload(entry.question),
+                    "card": entry.card,
+                    "intervals": [
+                        {
+                            "rating": rating,
+                            "seconds": round(interval.total_seconds()),
+                            "label": scheduling.format_interval(interval),
+                        }
+                        for rating, interval in sorted(entry.intervals.items())
+                    ],
+                }
+                for entry in entries
+            ]
+        }
+    ).data
+    assert response.json() == json.loads(json.dumps(expected, cls=DjangoJSONEncoder))
+    card_suspend(user=learner, question=ordering)
+    card_bury(user=learner, question=capital)
+    review_record(
+        user=learner, question=matching, rating=4, reviewed_at=now, review_id=uuid.uuid4()
+    )
+    cards = CardState.objects.filter(user=learner).select_related("question")
+    assert {card.state for card in cards} == {1, 2, 3}
+    for card in cards:
+        assert card_data(card) == CardStateSerializer(card).data
+
+
+def test_the_queue_keeps_rendered_questions_until_they_change(api, learner, rich_deck):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queue():
+        with CaptureQueriesContext(connection) as queries:
+            response = api.get("/api/v1/study/queue?deck=rich&limit=10")
+        return response.json()["queue"], len(queries)
+
+    first, first_queries = queue()
+    again, again_queries = queue()
+    assert again == first
+    assert again_queries <= first_queries - 5  # no parts loaded for questions already shown
+    choice = Choice.objects.get(question__slug="capital", text="Ganja")
+    choice.text = "Gyumri"
+    choice.save()
+    capital = Question.objects.get(slug="capital")
+    capital.save()  # as every edit of a question's parts does (the admin, the loader)
+    edited, _ = queue()
+    assert [c["text"] for c in edited[0]["question"]["choices"]] == ["Baku", "Gyumri"]
+    assert edited[0]["question"]["updated_at"] != first[0]["question"]["updated_at"]
+    assert edited[1:] == first[1:]
 
 
 def test_the_queue_brings_back_a_learning_card_with_its_state(api, learner, questions):
