@@ -145,8 +145,10 @@ def _card_for_update(*, user, question: Question) -> CardState:
     take the learner's lock, `learner_settings_lock`, before any card's, so card locks never
     form a cycle); on SQLite the IMMEDIATE transaction already holds the database's write lock.
     """
-    card, _ = CardState.objects.get_or_create(user=user, question=question)
-    return CardState.objects.select_for_update().get(pk=card.pk)
+    # One query for an existing card: the read takes the lock. A card this transaction
+    # inserts is its own until it commits.
+    card, _ = CardState.objects.select_for_update().get_or_create(user=user, question=question)
+    return card
 
 
 def card_rederive(
@@ -312,16 +314,21 @@ def review_record(
 
 
 @transaction.atomic
-def reviews_record_batch(*, user, payloads: Sequence[ReviewPayload]) -> BatchResult:
+def reviews_record_batch(
+    *, user, payloads: Sequence[ReviewPayload], questions: dict[int, Question] | None = None
+) -> BatchResult:
     """Record an upload: each item accepted, duplicate or rejected with a reason.
 
     One transaction per batch; a rejected item does not undo the accepted ones (each item runs
-    in a savepoint), so a client can drop the rejected ids and never resend them.
+    in a savepoint), so a client can drop the rejected ids and never resend them. `questions`:
+    the payloads' questions by id when the caller has loaded them (any missing are loaded).
     """
     if len(payloads) > MAX_BATCH:
         raise ReviewError("too_many", f"a batch holds at most {MAX_BATCH} reviews.")
     settings = learner_settings_lock(user=user)
-    questions = Question.objects.in_bulk({p.question_id for p in payloads})
+    questions = dict(questions or {})
+    if missing := {p.question_id for p in payloads} - set(questions):
+        questions |= Question.objects.in_bulk(missing)
     now = timezone.now()
     batch = BatchResult()
     seen: dict[uuid.UUID, ReviewPayload] = {}

@@ -240,6 +240,41 @@ def test_uploading_reviews_stores_them_and_returns_the_cards(
     assert shown["reps"] == card.reps == 1 and shown["state"] == "learning"
 
 
+def test_an_upload_returns_each_touched_card_as_stored_whatever_its_items_did(
+    api, learner, questions
+):
+    from quizapp.api.serializers import CardStateSerializer
+
+    now = timezone.now()
+    first = item(questions[0], 3, now - timedelta(days=3))
+    api.post(REVIEWS, {"reviews": [first]})
+    batch = [
+        first,  # a duplicate
+        item(questions[0], 1, now - timedelta(days=1)),
+        item(questions[0], 3, now - timedelta(days=2)),  # late: replayed before the previous
+        item(questions[1], 4, now - timedelta(hours=1)),
+        item(questions[1], 3, now - timedelta(minutes=5)),
+        {**item(questions[2]), "question": "no-such-question"},
+    ]
+    body = api.post(REVIEWS, {"reviews": batch}).json()
+    assert body["duplicate"] == [first["id"]]
+    assert len(body["accepted"]) == 4 and [r["code"] for r in body["rejected"]] == [
+        "unknown_question"
+    ]
+    stored = CardState.objects.filter(user=learner, question__in=questions[:2]).select_related(
+        "question"
+    )
+    assert body["cards"] == json.loads(
+        json.dumps(
+            CardStateSerializer(sorted(stored, key=lambda c: c.question.slug), many=True).data,
+            cls=DjangoJSONEncoder,
+        )
+    )
+    assert [c["reps"] for c in body["cards"]] == [
+        c.reps for c in sorted(stored, key=lambda c: c.question.slug)
+    ] and sorted(c["reps"] for c in body["cards"]) == [2, 3]
+
+
 def test_a_big_batch_costs_a_bounded_number_of_queries_per_review(
     api, learner, deck, django_assert_max_num_queries
 ):

@@ -18,7 +18,7 @@ from quizapp.api.serializers import (
     card_data,
     questions_data,
 )
-from quizapp.bank.models import Deck
+from quizapp.bank.models import Deck, Question
 from quizapp.study import scheduling
 from quizapp.study.models import CardState, Rating, Review
 from quizapp.study.selectors import study_queue
@@ -174,7 +174,7 @@ class ReviewsRecordApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         items = data.validated_data["reviews"]
-        question_ids = _question_ids_for(request.user, items)
+        question_ids, questions, slugs = _questions_for(request.user, items)
         payloads = [
             ReviewPayload(
                 uuid=item["id"],
@@ -185,16 +185,15 @@ class ReviewsRecordApi(APIView):
             )
             for item in items
         ]
-        batch = reviews_record_batch(user=request.user, payloads=payloads)
-        touched = {r.card.question_id for r in batch.results if r.card is not None}
-        cards = (
-            CardState.objects.filter(user=request.user, question_id__in=touched)
-            .select_related("question")
-            .order_by("question__slug")
-        )
+        batch = reviews_record_batch(user=request.user, payloads=payloads, questions=questions)
+        # Each touched card as the batch left it: results come in replay order, so the last
+        # one per question is current (rendered as CardStateSerializer would, by slug).
+        cards = {r.card.question_id: r.card for r in batch.results if r.card is not None}
+        for card in cards.values():
+            card.question_slug = slugs[card.question_id]
         rejected = [
             {
-                "id": r.uuid,
+                "id": str(r.uuid),
                 "code": r.code,
                 "message": "no such question, or not one you may study."
                 if r.code == "unknown_question"
@@ -203,32 +202,33 @@ class ReviewsRecordApi(APIView):
             for r in batch.of(Outcome.REJECTED)
         ]
         return Response(
-            self.OutputSerializer(
-                {
-                    "accepted": [r.uuid for r in batch.of(Outcome.ACCEPTED)],
-                    "duplicate": [r.uuid for r in batch.of(Outcome.DUPLICATE)],
-                    "rejected": rejected,
-                    "cards": cards if touched else [],
-                }
-            ).data
+            {
+                "accepted": [str(r.uuid) for r in batch.of(Outcome.ACCEPTED)],
+                "duplicate": [str(r.uuid) for r in batch.of(Outcome.DUPLICATE)],
+                "rejected": rejected,
+                "cards": [
+                    card_data(card)
+                    for card in sorted(cards.values(), key=lambda card: card.question_slug)
+                ],
+            }
         )
 
 
-def _question_ids_for(user, items: list[dict]) -> dict[tuple, int]:
-    """(review id, slug) → question id, for the questions the learner may review.
+def _questions_for(user, items: list[dict]) -> tuple[dict[tuple, int], dict[int, Question], dict]:
+    """(review id, slug) → question id for the questions the learner may review; those
+    questions by id; and every id's slug.
 
     A review already stored keeps its question even if that question has since been retired,
     so a re-sent review is still recognised as a duplicate (or a conflict).
     """
     slugs = {item["question"] for item in items}
-    studyable = dict(
-        studyable_questions(user=user).filter(slug__in=slugs).values_list("slug", "pk")
-    )
+    studyable = {q.slug: q for q in studyable_questions(user=user).filter(slug__in=slugs)}
     ids = {
-        (item["id"], item["question"]): studyable[item["question"]]
+        (item["id"], item["question"]): studyable[item["question"]].pk
         for item in items
         if item["question"] in studyable
     }
+    slug_of = {q.pk: q.slug for q in studyable.values()}
     others = [item for item in items if item["question"] not in studyable]
     if others:
         stored = Review.objects.filter(
@@ -236,7 +236,8 @@ def _question_ids_for(user, items: list[dict]) -> dict[tuple, int]:
         ).values_list("uuid", "question_id", "question__slug")
         for uuid, question_id, slug in stored:
             ids[(uuid, slug)] = question_id
-    return ids
+            slug_of[question_id] = slug
+    return ids, {q.pk: q for q in studyable.values()}, slug_of
 
 
 class ReviewUndoApi(APIView):
