@@ -1,5 +1,7 @@
 """Output shapes shared by several endpoints. Each declares every field it sends."""
 
+import threading
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -162,17 +164,48 @@ def question_payload(question: Question) -> dict[str, Any]:
 
 
 RENDERED_QUESTIONS_KEPT = 4096
-_rendered: dict[tuple[int, datetime], dict[str, Any]] = {}
+
+
+class _RenderedQuestions:
+    """The least recently used outputs, by (question id, updated_at), shared by a process's
+    threads."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.outputs: OrderedDict[tuple[int, datetime], dict[str, Any]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[int, datetime]) -> dict[str, Any] | None:
+        with self.lock:
+            output = self.outputs.get(key)
+            if output is not None:
+                self.outputs.move_to_end(key)
+            return output
+
+    def put(self, key: tuple[int, datetime], output: dict[str, Any]) -> None:
+        with self.lock:
+            self.outputs[key] = output
+            self.outputs.move_to_end(key)
+            while len(self.outputs) > self.size:
+                self.outputs.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.outputs.clear()
+
+
+_rendered = _RenderedQuestions(RENDERED_QUESTIONS_KEPT)
 
 
 def questions_data(questions: list[Question]) -> list[dict[str, Any]]:
     """`QuestionSerializer` output for each question, in order (do not modify it).
 
     A question's output depends only on its row and its parts, and every change to them
-    re-stamps its `updated_at` (the same stamp sync relies on to send edits to devices). So
-    each process keeps outputs by (id, updated_at), at most RENDERED_QUESTIONS_KEPT of them,
-    and loads parts for the others only (seven queries at most, none when all are kept). It is
-    a memo of immutable content, not state: every server renders the same output.
+    re-stamps its `updated_at` (the same stamp sync relies on to send edits to devices; a
+    source's slug, which it also shows, cannot change once saved). So each process keeps the
+    last RENDERED_QUESTIONS_KEPT outputs used, by (id, updated_at), as plain dicts (a few KB
+    each), and loads parts for the others only (seven queries at most, none when all are
+    kept). It is a memo of immutable content, not state: every server renders the same.
     """
     from quizapp.study.sync import flashcard_parts_prefetch
 
@@ -180,11 +213,10 @@ def questions_data(questions: list[Question]) -> list[dict[str, Any]]:
     missing = [q for q in questions if found[q.pk] is None]
     if missing:
         flashcard_parts_prefetch(missing)
-        if len(_rendered) + len(missing) > RENDERED_QUESTIONS_KEPT:
-            _rendered.clear()
         for question in missing:
-            found[question.pk] = QuestionSerializer(question_payload(question)).data
-            _rendered[(question.pk, question.updated_at)] = found[question.pk]
+            # A plain dict: serializer output keeps its serializer alive.
+            found[question.pk] = dict(QuestionSerializer(question_payload(question)).data)
+            _rendered.put((question.pk, question.updated_at), found[question.pk])
     return [found[q.pk] for q in questions]
 
 

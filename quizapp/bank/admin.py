@@ -563,6 +563,11 @@ class SourceAdmin(admin.ModelAdmin):
     inlines = (ParagraphInline,)
     readonly_fields = ("coverage_link",)
 
+    def get_readonly_fields(self, request, obj=None):
+        # A saved source's slug is its identity: content files, URLs and the question data
+        # devices and the study queue keep (which a source edit does not re-stamp) use it.
+        return ("slug", *self.readonly_fields) if obj else self.readonly_fields
+
     @admin.display(description="Coverage")
     def coverage_link(self, obj):
         url = reverse("admin:bank_source_coverage", args=[obj.pk])

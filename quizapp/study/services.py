@@ -482,7 +482,6 @@ def learner_settings_update(*, user, **changes) -> LearnerSettings:
     return settings
 
 
-@transaction.atomic
 def learner_parameters_fit(*, user, progress=None):
     """Fit personal FSRS-6 parameters from the learner's own reviews and apply them.
 

@@ -251,7 +251,8 @@ def learner_changes(*, user, cursor: SyncCursor | None = None, limit: int = 200)
             decks = [s for s in snapshots if s.deck.pk // DECK_GROUP in changed]
             deck_ids = frozenset(s.deck.pk for s in snapshots)
             removed_decks = sorted(cursor.deck_ids - deck_ids)
-            progress = replace(progress, changed_decks=tuple(s.deck.pk for s in decks))
+            if cursor.since is not None:  # a first sync sends every question anyway
+                progress = replace(progress, changed_decks=tuple(s.deck.pk for s in decks))
             if cursor.since is None or settings_row.updated_at >= cursor.since:
                 learner_settings = settings_row
 

@@ -288,3 +288,14 @@ def test_a_studied_question_cannot_be_deleted_and_the_teacher_is_told_to_retire_
     assert Review.objects.filter(question=studied).count() == 3
     client.post(reverse("admin:bank_question_delete", args=[unstudied.pk]), {"post": "yes"})
     assert not Question.objects.filter(pk=unstudied.pk).exists()
+
+
+def test_a_saved_sources_slug_cannot_be_edited(admin_client):
+    from tests.factories import SourceFactory
+
+    source = SourceFactory()
+    add = admin_client.get(reverse("admin:bank_source_add")).content.decode()
+    change = admin_client.get(reverse("admin:bank_source_change", args=[source.pk]))
+    assert 'name="slug"' in add
+    assert 'name="slug"' not in change.content.decode()
+    assert source.slug in change.content.decode()

@@ -136,11 +136,12 @@ def test_the_queue_renders_exactly_as_its_serializers_would(api, learner, rich_d
     assert response.json() == json.loads(json.dumps(expected, cls=DjangoJSONEncoder))
     card_suspend(user=learner, question=ordering)
     card_bury(user=learner, question=capital)
+    card_suspend(user=learner, question=QuestionFactory(deck=rich_deck))  # a new card
     review_record(
         user=learner, question=matching, rating=4, reviewed_at=now, review_id=uuid.uuid4()
     )
     cards = CardState.objects.filter(user=learner).select_related("question")
-    assert {card.state for card in cards} == {1, 2, 3}
+    assert {card.state for card in cards} == {0, 1, 2, 3}
     for card in cards:
         assert card_data(card) == CardStateSerializer(card).data
 
@@ -167,6 +168,23 @@ def test_the_queue_keeps_rendered_questions_until_they_change(api, learner, rich
     assert [c["text"] for c in edited[0]["question"]["choices"]] == ["Baku", "Gyumri"]
     assert edited[0]["question"]["updated_at"] != first[0]["question"]["updated_at"]
     assert edited[1:] == first[1:]
+
+
+def test_kept_questions_are_plain_data_and_the_least_recently_used_go_first(
+    api, learner, rich_deck, monkeypatch
+):
+    from quizapp.api import serializers
+
+    monkeypatch.setattr(serializers._rendered, "size", 2)
+    capital, ordering, matching = (
+        Question.objects.get(slug=s) for s in ("capital", "order", "match")
+    )
+    serializers.questions_data([capital, ordering])
+    serializers.questions_data([capital])  # used again: now the most recent
+    serializers.questions_data([matching])  # the third: the least recently used goes
+    kept = serializers._rendered.outputs
+    assert list(kept) == [(capital.pk, capital.updated_at), (matching.pk, matching.updated_at)]
+    assert all(type(output) is dict for output in kept.values())
 
 
 def test_the_queue_brings_back_a_learning_card_with_its_state(api, learner, questions):

@@ -268,28 +268,34 @@ def test_the_cursor_stays_small_with_hundreds_of_decks_and_a_change_resends_its_
     from quizapp.bank.models import Deck
     from quizapp.study.sync import DECK_GROUP
 
+    def request_line(cursor):
+        return len(f"GET /api/v1/sync?since={cursor}&limit=200 HTTP/1.1".encode())
+
     Deck.objects.bulk_create(Deck(slug=f"many-{n}", title=f"Deck {n}") for n in range(400))
     replica = Replica()
-    replica.sync(api)
-    assert len(replica.decks) == 401
-    request_line = f"GET /api/v1/sync?since={replica.cursor}&limit=200 HTTP/1.1"
-    assert len(request_line.encode()) < GUNICORN_REQUEST_LINE / 4
+    first = replica.sync(api, limit=1)  # pages: every cursor of the round counts
+    assert len(first) > 1 and len(replica.decks) == 401
+    assert max(request_line(page["cursor"]) for page in first) < GUNICORN_REQUEST_LINE / 4
     edited = Deck.objects.get(slug="many-200")
     gone = list(Deck.objects.filter(slug__in=["many-7", "many-399"]).values_list("pk", flat=True))
     with later():
         edited.title = "Edited"
         edited.save()
+        for position, question in enumerate(questions):  # its questions come again, in pages
+            DeckQuestion.objects.create(deck=edited, question=question, position=position)
         Deck.objects.filter(pk__in=gone).delete()
     with later(2):
-        page = replica.sync(api)[0]
+        pages = replica.sync(api, limit=1)
+    assert len(pages) > 1
+    assert max(request_line(page["cursor"]) for page in pages) < GUNICORN_REQUEST_LINE / 4
+    decks = [d for page in pages for d in page["decks"]]
     assert replica.decks[edited.pk]["title"] == "Edited"
-    assert page["removed_decks"] == sorted(gone)
+    assert replica.decks[edited.pk]["question_ids"] == [q.pk for q in questions]
+    assert sorted(pk for page in pages for pk in page["removed_decks"]) == sorted(gone)
     assert set(replica.decks) == set(Deck.objects.values_list("pk", flat=True))
     # Only the groups that changed came again, not all 399 decks.
-    assert {d["id"] // DECK_GROUP for d in page["decks"]} <= {
-        pk // DECK_GROUP for pk in [edited.pk, *gone]
-    }
-    assert edited.pk in {d["id"] for d in page["decks"]} and len(page["decks"]) < 3 * DECK_GROUP
+    assert {d["id"] // DECK_GROUP for d in decks} <= {pk // DECK_GROUP for pk in [edited.pk, *gone]}
+    assert edited.pk in {d["id"] for d in decks} and len(decks) < 3 * DECK_GROUP
     with later(3):
         assert replica.sync(api)[0]["decks"] == []
 

@@ -212,3 +212,23 @@ def test_settings_outside_their_ranges_are_refused(learner):
     with pytest.raises(ValueError, match="not a learner setting"):
         learner_settings_update(user=learner, parameters=[1.0])
     assert services.learner_settings_get(user=learner).desired_retention == 0.9
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_fit_runs_outside_any_transaction(student, deck, monkeypatch):
+    """On SQLite a transaction holds the database's write lock: a fit inside one would stop
+    every learner's writes for as long as it takes."""
+    from django.db import connection
+
+    from quizapp.study import fitting
+
+    simulate_history(student, deck)
+    fit, during = fitting.fit_parameters, []
+
+    def fit_and_look(*args, **kwargs):
+        during.append(connection.in_atomic_block)
+        return fit(*args, **kwargs)
+
+    monkeypatch.setattr(fitting, "fit_parameters", fit_and_look)
+    assert learner_parameters_fit(user=student) is not None
+    assert during == [False]

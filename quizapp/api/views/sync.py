@@ -24,6 +24,8 @@ CURSOR_SALT = "quizapp.api.sync"
 DEFAULT_PAGE = 200
 MAX_PAGE = 500
 MAX_CURSOR = 20_000
+MAX_CURSOR_DECKS = 1_000_000
+"""A sanity bound on the deck ids a cursor may name (it is signed: only this server makes one)."""
 CURSOR_PATTERN = r"^[A-Za-z0-9_.:-]*$"  # what `signing.dumps` writes: URL-safe as it is
 
 
@@ -47,7 +49,9 @@ def _ranges(ids: frozenset[int]) -> list[list[int]]:
 
 
 def _ids(runs: list) -> frozenset[int]:
-    if sum(last - first + 1 for first, last in runs) > MAX_CURSOR:
+    # Runs from before ranges were used are single ids.
+    runs = [run if isinstance(run, list) else [run, run] for run in runs]
+    if sum(int(last) - int(first) + 1 for first, last in runs) > MAX_CURSOR_DECKS:
         raise ValueError("too many deck ids")
     return frozenset(pk for first, last in runs for pk in range(int(first), int(last) + 1))
 
@@ -63,7 +67,7 @@ def cursor_encode(cursor: SyncCursor, *, user_id: int) -> str:
     if (p := cursor.progress) is not None:
         data["p"] = {
             "n": p.next_since.isoformat(),
-            "dk": list(p.changed_decks),
+            "dk": _ranges(frozenset(p.changed_decks)),
             "q": _position_data(p.questions_after),
             "qd": p.questions_done,
             "c": _position_data(p.cards_after),
@@ -81,7 +85,7 @@ def cursor_decode(token: str, *, user_id: int) -> SyncCursor:
         if (p := data.get("p")) is not None:
             progress = RoundProgress(
                 next_since=datetime.fromisoformat(p["n"]),
-                changed_decks=tuple(int(pk) for pk in p["dk"]),
+                changed_decks=tuple(sorted(_ids(p["dk"]))),
                 questions_after=_position(p["q"]),
                 questions_done=bool(p["qd"]),
                 cards_after=_position(p["c"]),
