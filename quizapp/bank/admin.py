@@ -9,7 +9,6 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.text import capfirst
 
 from quizapp.admin_site import OwnedAdmin
 from quizapp.bank import grading
@@ -357,24 +356,23 @@ class QuestionAdmin(OwnedAdmin):
 
     def get_deleted_objects(self, objs, request):
         """A studied question is protected by its reviews (see `Review.question`): say so once
-        per question, with how many learners studied it, rather than list every review."""
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        review_prefix = f"{capfirst(Review._meta.verbose_name)}: "
-        studied = (
+        per question, with how many learners studied it, without loading its reviews (Django's
+        collector would fetch every one of them to list it)."""
+        studied = list(
             Review.objects.filter(question__in=objs)
-            .values("question__slug")
+            .values("question_id", "question__slug")
             .annotate(reviews=Count("pk"), learners=Count("user", distinct=True))
             .order_by("question__slug")
         )
-        protected = [
-            *(
-                f"{row['question__slug']}: studied by {row['learners']} learner(s) in "
-                f"{row['reviews']} review(s); retire it instead, which keeps their history."
-                for row in studied
-            ),
-            *(item for item in protected if not str(item).startswith(review_prefix)),
+        studied_ids = {row["question_id"] for row in studied}
+        others = [obj for obj in objs if obj.pk not in studied_ids]
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(others, request)
+        summaries = [
+            f"{row['question__slug']}: studied by {row['learners']} learner(s) in "
+            f"{row['reviews']} review(s); retire it instead, which keeps their history."
+            for row in studied
         ]
-        return deleted, counts, perms_needed, protected
+        return deleted, counts, perms_needed, [*summaries, *protected]
 
     def get_urls(self):
         return [
