@@ -12,6 +12,7 @@ The databases are built once by ``manage.py generate_load`` (fixed dates, so rer
 like with like) into SQLite files under ``bench/.data/`` (git-ignored) and reused while
 complete; ``--rebuild`` (``BENCH_REBUILD=1``) rebuilds them. With ``BENCH_DATABASE_URL`` set to
 a PostgreSQL URL, databases named ``<its name>_bench_<size>`` on that server are used instead.
+`bench.scale` builds and keeps its databases with the same pieces (`Database`, `ensure`).
 Each database is served by its own Django process (``DATABASE_URL`` set); the two are asked
 for one screen at a time in turn, so machine drift hits both alike.
 
@@ -30,6 +31,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from bench import Result, at_most, median
@@ -68,6 +70,10 @@ class Size:
             f"--until={UNTIL.isoformat()}",
         ]
 
+    def expected_status(self) -> dict:
+        """What `status` reports for a complete database of this size."""
+        return {"learners": self.learners, "questions": self.cards, "reviews": self.reviews}
+
     def __str__(self) -> str:
         learners = "1 learner" if self.learners == 1 else f"{self.learners:,} learners"
         return f"{learners} × {self.cards:,} cards, {self.reviews:,} reviews"
@@ -77,11 +83,27 @@ FULL = Size(1000, 1000, 2_000_000)
 QUICK = Size(100, 200, 40_000)
 
 
+class Plan(Protocol):
+    """What a benchmark database holds: `Size` here, `bench.scale.Shape` there."""
+
+    def generate_args(self) -> list[str]: ...
+
+    def expected_status(self) -> dict: ...
+
+
 @dataclass(frozen=True)
 class Database:
+    """A benchmark database: built by generate_load from `plan`, served by `module`'s child
+    processes (``python -m <module> status|serve``)."""
+
     name: str
-    size: Size
+    plan: Plan
     url: str
+    module: str = "bench.queue"
+
+    @property
+    def kind(self) -> str:
+        return self.module.rsplit(".", 1)[-1]
 
     @property
     def is_postgres(self) -> bool:
@@ -90,40 +112,54 @@ class Database:
     @property
     def marker(self) -> Path:
         """Written after a complete build: what was built and how long it took."""
-        return DATA / f"queue-{self.name}.{'postgresql' if self.is_postgres else 'sqlite'}.json"
+        return (
+            DATA / f"{self.kind}-{self.name}.{'postgresql' if self.is_postgres else 'sqlite'}.json"
+        )
 
     @property
     def sqlite_path(self) -> Path:
         return Path(urlsplit(self.url).path)
 
 
+def database_url(kind: str, name: str, *, server_kind: str = "") -> str:
+    """A SQLite file under bench/.data/, or a database beside ``BENCH_DATABASE_URL``'s (named
+    with `server_kind`, when given, instead of `kind`)."""
+    server = os.environ.get("BENCH_DATABASE_URL", "")
+    if server.startswith(("postgres://", "postgresql://")):
+        parts = urlsplit(server)
+        base = parts.path.lstrip("/") or "quizapp"
+        server_name = f"{base}_{server_kind or kind}_{name.replace('-', '_')}"
+        return urlunsplit(parts._replace(path=f"/{server_name}"))
+    return f"sqlite:///{DATA / f'{kind}-{name}.sqlite3'}"
+
+
 def databases(quick: bool) -> tuple[Database, Database]:
     """(the database of many learners, the database of the one learner)."""
     size = QUICK if quick else FULL
     prefix = "quick-" if quick else ""
-    server = os.environ.get("BENCH_DATABASE_URL", "")
-    found = []
-    for name, db_size in ((f"{prefix}large", size), (f"{prefix}alone", size.alone())):
-        if server.startswith(("postgres://", "postgresql://")):
-            parts = urlsplit(server)
-            dbname = f"{parts.path.lstrip('/') or 'quizapp'}_bench_{name.replace('-', '_')}"
-            url = urlunsplit(parts._replace(path=f"/{dbname}"))
-        else:
-            url = f"sqlite:///{DATA / f'queue-{name}.sqlite3'}"
-        found.append(Database(name, db_size, url))
-    return found[0], found[1]
+    large, alone = f"{prefix}large", f"{prefix}alone"
+    return (
+        Database(large, size, database_url("queue", large, server_kind="bench")),
+        Database(alone, size.alone(), database_url("queue", alone, server_kind="bench")),
+    )
 
 
 # --- the parent: build once, then measure through two Django processes -----------------------
 
 
+THROTTLE = "1000000/minute"
+
+
 def environment(db: Database) -> dict[str, str]:
-    # DEBUG makes Django keep every query in memory; a production server would not.
+    # DEBUG makes Django keep every query in memory; a production server would not. API
+    # throttles are raised for the run, not switched off.
     return {
         **os.environ,
         "DATABASE_URL": db.url,
         "DJANGO_SETTINGS_MODULE": "quizapp.settings",
         "DEBUG": "false",
+        "API_THROTTLE_USER": THROTTLE,
+        "API_THROTTLE_ANONYMOUS": THROTTLE,
     }
 
 
@@ -135,7 +171,7 @@ def status(db: Database) -> dict:
     if not db.is_postgres and not db.sqlite_path.exists():
         return {}
     done = subprocess.run(
-        [sys.executable, "-m", "bench.queue", "status"],
+        [sys.executable, "-m", db.module, "status"],
         env=environment(db),
         cwd=ROOT,
         capture_output=True,
@@ -148,12 +184,7 @@ def is_complete(db: Database) -> bool:
     if not db.marker.exists():
         return False
     built = json.loads(db.marker.read_text())
-    expected = {
-        "learners": db.size.learners,
-        "questions": db.size.cards,
-        "reviews": db.size.reviews,
-    }
-    return built.get("args") == db.size.generate_args() and status(db) == expected
+    return built.get("args") == db.plan.generate_args() and status(db) == db.plan.expected_status()
 
 
 def recreate(db: Database) -> None:
@@ -172,14 +203,14 @@ def recreate(db: Database) -> None:
 
 
 def build(db: Database) -> None:
-    print(f"building the {db.name} database ({db.size})…", file=sys.stderr, flush=True)
+    print(f"building the {db.kind} {db.name} database ({db.plan})…", file=sys.stderr, flush=True)
     db.marker.unlink(missing_ok=True)
     recreate(db)
     manage(db, "migrate", "--no-input", "--verbosity=0")
     started = time.monotonic()
-    manage(db, "generate_load", *db.size.generate_args())
+    manage(db, "generate_load", *db.plan.generate_args())
     record = {
-        "args": db.size.generate_args(),
+        "args": db.plan.generate_args(),
         "seconds": round(time.monotonic() - started, 1),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu_count": os.cpu_count(),
@@ -188,14 +219,13 @@ def build(db: Database) -> None:
     db.marker.write_text(json.dumps(record))
 
 
-def ensure(db, *, complete=is_complete, make=build, run=manage) -> dict:
+def ensure(db: Database) -> dict:
     """Build the database unless a complete one is there, and bring its schema up to date (a
-    database built before a migration gets it); returns its build record. `bench.scale`
-    passes its own checks for its databases."""
-    if os.environ.get("BENCH_REBUILD") or not complete(db):
-        make(db)
+    database built before a migration gets it); returns its build record."""
+    if os.environ.get("BENCH_REBUILD") or not is_complete(db):
+        build(db)
     else:
-        run(db, "migrate", "--no-input", "--verbosity=0")
+        manage(db, "migrate", "--no-input", "--verbosity=0")
     return json.loads(db.marker.read_text())
 
 
@@ -271,7 +301,7 @@ def results(
     ]
     return [
         Result(
-            name=f"queue: {label}, 1 of {large.size.learners:,} learners",
+            name=f"queue: {label}, 1 of {large.plan.learners:,} learners",
             figure=figure(large, part),
             unit="ms",
             reference=figure(alone, part),
@@ -289,7 +319,7 @@ def details(large, alone, samples, reports, builds) -> str:
     for db in (large, alone):
         report, built = reports[db.name], builds[db.name]
         lines.append(
-            f"- {db.name}: {db.size}; {report['vendor']} {report['server_version']}; built by "
+            f"- {db.name}: {db.plan}; {report['vendor']} {report['server_version']}; built by "
             f"generate_load in {built['seconds']:.0f} s on {built['built_at'][:10]} "
             f"({built['cpu_count']} cores, load average {built.get('load_average', '?')}); "
             f"{LEARNER} has {report['learner_reviews']:,} reviews and "

@@ -36,19 +36,26 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from bench import Result, at_most, median, queue
-from bench.queue import NOW, SEED, UNTIL, recreate, server_version, shorten
+from bench import Result, at_most, median
+from bench.queue import (
+    NOW,
+    SEED,
+    UNTIL,
+    Database,
+    database_url,
+    ensure,
+    environment,
+    server_version,
+    shorten,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"
@@ -60,7 +67,6 @@ SLOWEST_QUERIES = 3  # shown, with their plans, for a figure that misses its tar
 PROFILED, PROFILE_ROWS = 5, 8  # requests profiled for a figure that misses, and lines shown
 # Reviews of the two extra learners: the light one first, so it is learner 1000001 in both.
 LIGHT_REVIEWS = 100
-THROTTLE = "1000000/minute"
 TEACHER = "load-teacher"
 
 
@@ -110,6 +116,15 @@ class Shape:
     @property
     def total_reviews(self) -> int:
         return self.reviews + sum(self.extra_learners)
+
+    def expected_status(self) -> dict:
+        """What `status` reports for a complete database of this shape."""
+        return {
+            "learners": self.learners + len(self.extra_learners),
+            "questions": self.cards,
+            "reviews": self.total_reviews,
+            "quiz_students": list(self.quiz_classes),
+        }
 
     def __str__(self) -> str:
         extras = ", ".join(f"{n:,}" for n in self.extra_learners)
@@ -170,41 +185,14 @@ def scenario(quick: bool) -> Scenario:
     return Scenario(large, small, heavy, big, small_class)
 
 
-@dataclass(frozen=True)
-class Database:
-    name: str
-    shape: Shape
-    url: str
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.url.startswith(("postgres://", "postgresql://"))
-
-    @property
-    def marker(self) -> Path:
-        """Written after a complete build: what was built and how long it took."""
-        return DATA / f"scale-{self.name}.{'postgresql' if self.is_postgres else 'sqlite'}.json"
-
-    @property
-    def sqlite_path(self) -> Path:
-        return Path(urlsplit(self.url).path)
-
-
 def databases(quick: bool) -> tuple[Database, Database]:
     """(the large database, the small database) of this run."""
     plan = scenario(quick)
     prefix = "quick-" if quick else ""
-    server = os.environ.get("BENCH_DATABASE_URL", "")
-    found = []
-    for name, shape in ((f"{prefix}large", plan.large), (f"{prefix}small", plan.small)):
-        if server.startswith(("postgres://", "postgresql://")):
-            parts = urlsplit(server)
-            base = parts.path.lstrip("/") or "quizapp"
-            url = urlunsplit(parts._replace(path=f"/{base}_scale_{name.replace('-', '_')}"))
-        else:
-            url = f"sqlite:///{DATA / f'scale-{name}.sqlite3'}"
-        found.append(Database(name, shape, url))
-    return found[0], found[1]
+    return tuple(
+        Database(name, shape, database_url("scale", name), module="bench.scale")
+        for name, shape in ((f"{prefix}large", plan.large), (f"{prefix}small", plan.small))
+    )
 
 
 # --- figures (pure) -------------------------------------------------------------------------
@@ -229,75 +217,6 @@ def columns(rounds: Sequence[dict[str, float]]) -> dict[str, list[float]]:
 
 
 # --- the parent: build once, then measure through two Django processes -----------------------
-
-
-def environment(db: Database) -> dict[str, str]:
-    # DEBUG makes Django keep every query in memory; a production server would not.
-    return {
-        **os.environ,
-        "DATABASE_URL": db.url,
-        "DJANGO_SETTINGS_MODULE": "quizapp.settings",
-        "DEBUG": "false",
-        "API_THROTTLE_USER": THROTTLE,
-        "API_THROTTLE_ANONYMOUS": THROTTLE,
-    }
-
-
-def manage(db: Database, *args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], env=environment(db), cwd=ROOT, check=True)
-
-
-def status(db: Database) -> dict:
-    if not db.is_postgres and not db.sqlite_path.exists():
-        return {}
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.scale", "status"],
-        env=environment(db),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(done.stdout) if done.returncode == 0 else {}
-
-
-def expected_status(shape: Shape) -> dict:
-    return {
-        "learners": shape.learners + len(shape.extra_learners),
-        "questions": shape.cards,
-        "reviews": shape.total_reviews,
-        "quiz_students": list(shape.quiz_classes),
-    }
-
-
-def is_complete(db: Database) -> bool:
-    if not db.marker.exists():
-        return False
-    built = json.loads(db.marker.read_text())
-    if built.get("args") != db.shape.generate_args():
-        return False
-    return status(db) == expected_status(db.shape)
-
-
-def build(db: Database) -> None:
-    print(f"building the scale {db.name} database ({db.shape})…", file=sys.stderr, flush=True)
-    db.marker.unlink(missing_ok=True)
-    recreate(db)
-    manage(db, "migrate", "--no-input", "--verbosity=0")
-    started = time.monotonic()
-    manage(db, "generate_load", *db.shape.generate_args())
-    record = {
-        "args": db.shape.generate_args(),
-        "seconds": round(time.monotonic() - started, 1),
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
-        "load_average": round(os.getloadavg()[0], 1),
-    }
-    db.marker.write_text(json.dumps(record))
-
-
-def ensure(db: Database) -> dict:
-    """Build the database unless a complete one is there, and bring its schema up to date."""
-    return queue.ensure(db, complete=is_complete, make=build, run=manage)
 
 
 class Server:
@@ -419,7 +338,7 @@ def sizes(large, small, rounds, reports, builds) -> str:
     for db in (large, small):
         report, built = reports[db.name], builds[db.name]
         lines.append(
-            f"- {db.name}: {db.shape}; {report['vendor']} {report['server_version']}; built by "
+            f"- {db.name}: {db.plan}; {report['vendor']} {report['server_version']}; built by "
             f"generate_load in {built['seconds']:.0f} s on {built['built_at'][:10]} "
             f"({built['cpu_count']} cores, load average {built.get('load_average', '?')}); "
             f"{report['learner']} has {report['learner_reviews']:,} reviews, "

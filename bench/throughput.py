@@ -46,6 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 from bench import Result, at_least, at_most, scale
 from bench.api import environment
 from bench.scale import percentile
+from tests.load.harness import children
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"
@@ -238,19 +239,7 @@ class Server:
 
     def workers(self) -> list[int]:
         """The pids of gunicorn's workers: the children of its master process."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            # The command name may hold spaces: the fields after its closing parenthesis.
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if parent == self.process.pid:
-                found.append(int(entry.name))
-        return sorted(found)
+        return children(self.process.pid)
 
     def served(self) -> dict[int, int]:
         lines = self.access_log.read_text().splitlines() if self.access_log.exists() else []
@@ -449,7 +438,7 @@ def results(
     details = (
         f"gunicorn {WORKERS} gthread workers × {THREADS} threads on 127.0.0.1, {CLIENTS} "
         f"learners on keep-alive connections (Python threads), a copy of the {small.name} "
-        f"scale database ({small.shape}; {'PostgreSQL' if small.is_postgres else 'SQLite'}). "
+        f"scale database ({small.plan}; {'PostgreSQL' if small.is_postgres else 'SQLite'}). "
         f"Timed: {session.requests:,} session requests in {session.seconds:.1f} s, "
         f"{bare.requests:,} bare requests in {bare.seconds:.1f} s, in alternating windows. "
         f"Bare view latency: {latency_note(bare, names)}."

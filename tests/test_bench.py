@@ -224,7 +224,7 @@ def test_percentiles_use_the_nearest_rank():
 
 
 def test_scale_databases_hold_the_extra_learners_and_quiz_classes_they_compare(monkeypatch):
-    from bench.scale import databases, expected_status, extra_learner, quiz_class, scenario
+    from bench.scale import databases, extra_learner, quiz_class, scenario
     from quizapp.study.management.commands.generate_load import EXTRA_LEARNER_START
 
     plan = scenario(quick=False)
@@ -239,7 +239,7 @@ def test_scale_databases_hold_the_extra_learners_and_quiz_classes_they_compare(m
     args = plan.large.generate_args()
     assert "--extra-learner=100000" in args and "--quiz-class=500" in args
     assert args.index("--extra-learner=100") < args.index("--extra-learner=100000")
-    assert expected_status(plan.small) == {
+    assert plan.small.expected_status() == {
         "learners": 6,
         "questions": 1000,
         "reviews": 10_100,

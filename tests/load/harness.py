@@ -396,7 +396,7 @@ GUNICORN = [
 LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     """Processes whose parent is `pid` (gunicorn's workers are children of its master)."""
     found = []
     for entry in Path("/proc").iterdir():
@@ -474,7 +474,7 @@ class Server:
         raise RuntimeError(f"gunicorn on port {self.port} is not healthy:\n{self.log_tail()}")
 
     def worker_pids(self) -> list[int]:
-        return _children(self.process.pid)
+        return children(self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:
