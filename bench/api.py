@@ -41,6 +41,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -282,16 +283,31 @@ def review_body(slugs: list[str], rng: random.Random) -> bytes:
     return json.dumps({"reviews": [review]}).encode()
 
 
+def run_together(work: Callable[..., None], each: Sequence[tuple]) -> None:
+    """`work(*args)` for each `args`, in threads released at the same moment; returns when
+    all have finished."""
+    start = threading.Barrier(len(each) + 1)
+
+    def released(*args) -> None:
+        start.wait()
+        work(*args)
+
+    threads = [threading.Thread(target=released, args=args, daemon=True) for args in each]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    for thread in threads:
+        thread.join()
+
+
 def python_load(port: int, token: str, path: str, seconds: float, slugs: list[str]):
     """CLIENTS threads, each sending one request after another for `seconds`."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     results = [Measurement() for _ in range(CLIENTS)]
-    start = threading.Barrier(CLIENTS + 1)
 
     def client(measurement: Measurement, seed: int) -> None:
         rng = random.Random(seed)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        start.wait()
         began = time.perf_counter()
         deadline = began + seconds
         while (now := time.perf_counter()) < deadline:
@@ -310,14 +326,7 @@ def python_load(port: int, token: str, path: str, seconds: float, slugs: list[st
         measurement.seconds = time.perf_counter() - began
         connection.close()
 
-    threads = [
-        threading.Thread(target=client, args=(results[n], n), daemon=True) for n in range(CLIENTS)
-    ]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    for thread in threads:
-        thread.join()
+    run_together(client, [(results[n], n) for n in range(CLIENTS)])
     total = Measurement(seconds=max(r.seconds for r in results))
     for result in results:
         total.requests += result.requests

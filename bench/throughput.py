@@ -33,7 +33,6 @@ import random
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
@@ -44,7 +43,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bench import Result, at_least, at_most, scale
-from bench.api import environment
+from bench.api import environment, run_together
 from bench.scale import percentile
 from tests.load.harness import children
 
@@ -319,7 +318,6 @@ class Client:
 def drive(clients: Sequence[Client], kind: str, seconds: float) -> Window:
     """Every client sends `kind` traffic ("bare" or "session") for `seconds`."""
     windows = [Window() for _ in clients]
-    start = threading.Barrier(len(clients) + 1)
 
     def timed(client: Client, window: Window, method: str, path: str, body=None) -> bytes:
         began = time.perf_counter()
@@ -330,7 +328,6 @@ def drive(clients: Sequence[Client], kind: str, seconds: float) -> Window:
         return content
 
     def loop(client: Client, window: Window) -> None:
-        start.wait()
         began = time.perf_counter()
         deadline = began + seconds
         while time.perf_counter() < deadline:
@@ -341,15 +338,7 @@ def drive(clients: Sequence[Client], kind: str, seconds: float) -> Window:
                 timed(client, window, "POST", REVIEWS, client.review_body(queue))
         window.seconds = time.perf_counter() - began
 
-    threads = [
-        threading.Thread(target=loop, args=(client, window), daemon=True)
-        for client, window in zip(clients, windows, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    for thread in threads:
-        thread.join()
+    run_together(loop, list(zip(clients, windows, strict=True)))
     total = Window(seconds=max(w.seconds for w in windows))
     for window in windows:
         total.requests += window.requests
