@@ -1,8 +1,10 @@
 import re
 
 import pytest
+from django.test import Client
 
 from quizapp.study.models import Review
+from tests.factories import StudentFactory
 from tests.frontend.conftest import csrf_token, form_value
 
 HTMX = {"HX-Request": "true"}
@@ -118,7 +120,6 @@ def test_confirming_the_rating_records_a_practice_review(signed_in, learner, ban
     ("field", "extra", "message"),
     [
         ("single", {}, "Choose an answer."),
-        ("single", {"answer": "99999"}, "Unknown choice id 99999."),
         ("true_false", {"answer": "maybe"}, "true or false"),
         ("numeric", {"answer": "twelve"}, "is not a number"),
         ("numeric", {"answer": ""}, "Enter a number."),
@@ -138,6 +139,17 @@ def test_malformed_answers_re_render_the_question_with_a_message(
     assert not Review.objects.exists()
 
 
+def test_a_choice_id_that_is_not_one_of_the_questions_is_unknown(signed_in, bank):
+    # A real id of another question's choice, not a made-up one (99999): ids come from a
+    # sequence that other tests advance, so no literal is safely unused.
+    other = ids(bank.multiple, "choices")["Lachin"]
+    response = answer(signed_in, bank.single, {"answer": str(other)})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert f"Unknown choice id {other}." in html and 'role="alert"' in html
+    assert not Review.objects.exists()
+
+
 def test_ordering_positions_used_twice_are_reported(signed_in, bank):
     items = list(ids(bank.ordering, "order_items").values())
     response = answer(signed_in, bank.ordering, {f"position-{item}": 1 for item in items})
@@ -149,17 +161,36 @@ def test_ordering_positions_used_twice_are_reported(signed_in, bank):
     assert response.status_code == 422  # a Unicode digit is not a position, nor a 500
 
 
+def shown_items(html: str) -> tuple[str, ...]:
+    return tuple(re.findall(r'<label for="answer-position-\d+">(\w+)</label>', html))
+
+
 def test_ordering_and_matching_are_answered_with_labelled_selects(signed_in, bank):
-    html = signed_in.get(f"/practice/?card={bank.ordering.pk}").content.decode()
+    url = f"/practice/?card={bank.ordering.pk}"
+    html = signed_in.get(url).content.decode()
     for item, pk in ids(bank.ordering, "order_items").items():
         assert f'<label for="answer-position-{pk}">{item}</label>' in html
         assert f'<select id="answer-position-{pk}" name="position-{pk}">' in html
-    # The items are not listed in their correct order.
-    shown = re.findall(r'<label for="answer-position-\d+">(\w+)</label>', html)
-    assert shown != ["Yerevan", "Baku", "Tashkent"]
+    # The items are shuffled by a seed of learner and question: the same order every visit.
+    mine = shown_items(html)
+    assert sorted(mine) == ["Baku", "Tashkent", "Yerevan"]
+    assert shown_items(signed_in.get(url).content.decode()) == mine
     html = signed_in.get(f"/practice/?card={bank.matching.pk}").content.decode()
     for left, pk in ids(bank.matching, "match_pairs").items():
         assert f'<label for="answer-match-{pk}">{left}</label>' in html
+
+
+def test_ordering_items_are_not_listed_in_their_stored_order_for_everyone(signed_in, bank):
+    """The shuffle is uniform, so the right order comes up for about one learner in six (with
+    3 items): one learner's order proves nothing, and which one a learner gets depends on the
+    ids the database hands out. Across 12 learners, all seeing one order has odds of about 3e-9."""
+    url = f"/practice/?card={bank.ordering.pk}"
+    orders = {shown_items(signed_in.get(url).content.decode())}
+    for other in StudentFactory.create_batch(11):
+        client = Client()
+        client.force_login(other)
+        orders.add(shown_items(client.get(url).content.decode()))
+    assert len(orders) > 1
 
 
 def test_practising_a_draft_question_is_not_found(signed_in, bank):
