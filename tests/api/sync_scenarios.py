@@ -60,7 +60,7 @@ def _in_thread(target):
 def interleaved() -> dict:
     """A review is written, a sync runs while its transaction is still open, the transaction
     commits: the next sync must bring the card."""
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from quizapp.study.services import review_record
@@ -68,6 +68,11 @@ def interleaved() -> dict:
 
     learner, pool, client = _setup(3)
     written, release = threading.Event(), threading.Event()
+    # PostgreSQL: the sync does not wait for the writer, which holds its transaction until the
+    # sync has answered, however long that takes on a busy machine (a fixed 1 s let it commit
+    # mid-sync, and the sync then saw the card). SQLite: the sync waits for the writer's lock,
+    # so the writer gives up waiting after a second (well within the busy timeout) and commits.
+    hold_until_released = 60.0 if connection.vendor == "postgresql" else 1.0
 
     def slow_review():
         with transaction.atomic():
@@ -82,7 +87,7 @@ def interleaved() -> dict:
             written.set()
             # PostgreSQL: held until the sync below has answered. SQLite: that sync waits
             # for this transaction (the write lock), so give up waiting and commit.
-            release.wait(timeout=1.0)
+            release.wait(timeout=hold_until_released)
 
     replica = Replica()
     thread, errors = _in_thread(slow_review)
