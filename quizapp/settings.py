@@ -97,6 +97,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Before any view: a NUL in the address or a form is a 400 on every face (PostgreSQL
+    # cannot compare text holding one).
+    "quizapp.middleware.NulCharacterMiddleware",
     # Last: turns a login refused for too many failures into the lock-out page (or JSON).
     "axes.middleware.AxesMiddleware",
 ]
