@@ -13,7 +13,7 @@ Answer shapes on the wire (JSON):
 * single_choice: the choice's number, e.g. ``2``
 * multiple_choice: the numbers of every choice picked, e.g. ``[1, 3]`` (``[]`` picks none)
 * true_false: ``true`` or ``false``
-* short_text: a string
+* short_text: a string, not empty or only spaces
 * numeric: a number, or a string such as ``"3,5"`` or ``"42 km"``
 * ordering: every item's number, in the order the learner puts them, e.g. ``[3, 1, 2]``
 * matching: an object mapping each left's number (as a string) to the number of the right
@@ -30,25 +30,34 @@ from quizapp.quizzes.selectors import OptionView, QuestionView
 ANSWER_DESCRIPTION = """The learner's answer; its shape depends on the question's `type`.
 Options are named by their `id` in this attempt (1, 2, 3… as shown):
 `single_choice` a choice id (integer); `multiple_choice` the ids of every choice picked
-(array, may be empty); `true_false` a boolean; `short_text` a string (≤ 500 characters);
-`numeric` a number, or a string such as "3,5" or "42 km"; `ordering` every item id in the
-chosen order (array); `matching` an object mapping each left id (as a string) to the right id
-chosen for it."""
+(array, may be empty); `true_false` a boolean; `short_text` a string (1–500 characters, not
+only spaces); `numeric` a number, or a string such as "3,5" or "42 km"; `ordering` every item
+id in the chosen order (array); `matching` an object mapping each left id (as a string) to the
+right id chosen for it."""
 
-ANSWER_SCHEMA: dict[str, Any] = {
-    "oneOf": [
-        {"type": "boolean"},
-        {"type": "number"},
-        {"type": "string", "maxLength": 500},
-        {"type": "array", "items": {"type": "integer"}, "maxItems": 100},
-        {
-            "type": "object",
-            "additionalProperties": {"type": "integer"},
-            "maxProperties": 100,
-        },
-    ],
-    "description": ANSWER_DESCRIPTION,
-}
+
+def _answer_schema(text: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "oneOf": [
+            {"type": "boolean"},
+            {"type": "number"},
+            text,
+            {"type": "array", "items": {"type": "integer"}, "maxItems": 100},
+            {
+                "type": "object",
+                "additionalProperties": {"type": "integer"},
+                "maxProperties": 100,
+            },
+        ],
+        "description": ANSWER_DESCRIPTION,
+    }
+
+
+# An answer as saved and shown (another face may have saved an empty text), and as sent.
+ANSWER_SCHEMA = _answer_schema({"type": "string", "maxLength": 500})
+ANSWER_INPUT_SCHEMA = _answer_schema(
+    {"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S"}
+)
 
 
 def _is_int(value: object) -> bool:
@@ -128,6 +137,8 @@ class OptionNumbers:
             case QuestionType.SHORT_TEXT:
                 if not isinstance(answer, str):
                     raise MalformedAnswer("Give the answer as text.")
+                if not answer.strip():
+                    raise MalformedAnswer("The answer is empty: type the answer as text.")
                 return answer
             case QuestionType.NUMERIC:
                 if isinstance(answer, bool) or not isinstance(answer, int | float | str):
