@@ -8,8 +8,11 @@ from zoneinfo import available_timezones
 
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.settings import api_settings
 
 MAX_UNKNOWN_NAME = 100
+NOT_AN_OBJECT = ErrorDetail("The request body must be a JSON object, not null.", code="invalid")
 
 
 # JSON type each kind of field takes, checked before DRF's lenient coercion (which would take
@@ -40,7 +43,16 @@ def _json_type_error(field: serializers.Field, value: Any) -> str | None:
 class StrictSerializer(serializers.Serializer):
     """An input serializer that answers 400 to fields it does not declare, so a client can
     never set what it may not (owner, score, card state…) and a typo is not silently ignored,
-    and to values of the wrong JSON type."""
+    to values of the wrong JSON type, and to a body that is not a JSON object (`null`
+    included)."""
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        # DRF answers a null body with its own code, "null", which the API does not document.
+        if self.parent is None and data is None:
+            raise serializers.ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: [NOT_AN_OBJECT]}, code="invalid"
+            )
+        return super().run_validation(data)
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):

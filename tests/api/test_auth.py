@@ -184,6 +184,16 @@ def test_logout_all_ends_every_device(learner, other_learner, django_assert_max_
     assert someone_else.get("/api/v1/me").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/api/v1/auth/logout", "/api/v1/auth/logout-all"])
+def test_logout_refuses_fields_naming_them_and_signs_nothing_out(learner, path):
+    phone, tablet = token_client(learner), token_client(learner)
+    response = phone.post(path, {"device": "tablet"})
+    assert response.status_code == 400
+    assert list(error_of(response)["fields"]) == ["device"]
+    assert phone.get("/api/v1/me").status_code == 200
+    assert tablet.get("/api/v1/me").status_code == 200
+
+
 def test_logout_needs_a_signed_in_device(anonymous, db):
     response = anonymous.post("/api/v1/auth/logout")
     assert response.status_code == 401
