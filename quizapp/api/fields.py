@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
+from django.http import QueryDict
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
@@ -67,6 +68,25 @@ class StrictSerializer(serializers.Serializer):
                     problems[name] = [message]
             if problems:
                 raise serializers.ValidationError(dict(sorted(problems.items())))
+        return super().to_internal_value(data)
+
+
+class QuerySerializer(serializers.Serializer):
+    """Query parameters, each given at most once: a repeated one is a 400 naming it (which of
+    them would count is anyone's guess), and so is an empty number (`limit=`), which DRF
+    would quietly take for the default. An empty text parameter means none, as documented."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, QueryDict):
+            problems = {}
+            for name, field in self.fields.items():
+                values = data.getlist(name)
+                if len(values) > 1:
+                    problems[name] = [f"Give {name} once, not {len(values)} times."]
+                elif values == [""] and not isinstance(field, serializers.CharField):
+                    problems[name] = [f"{name} is empty: give a value, or leave it out."]
+            if problems:
+                raise serializers.ValidationError(problems)
         return super().to_internal_value(data)
 
 

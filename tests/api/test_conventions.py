@@ -170,6 +170,46 @@ def test_a_null_body_is_invalid_before_sign_in_too(anonymous, db, path):
     assert error_of(response)["code"] == "invalid"
 
 
+@pytest.mark.parametrize("path", ["/api/v1/decks", "/api/v1/quizzes", "/api/v1/classes"])
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("limit=", "limit"),
+        ("offset=", "offset"),
+        ("limit=1&limit=2", "limit"),
+        ("offset=0&offset=1", "offset"),
+        ("limit=5&offset=", "offset"),
+    ],
+)
+def test_empty_or_repeated_page_parameters_are_a_400_naming_them(api, deck, path, query, name):
+    response = api.get(f"{path}?{query}")
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "invalid" and list(error["fields"]) == [name]
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("study/queue?limit=", "limit"),
+        ("study/queue?limit=3&limit=4", "limit"),
+        ("study/queue?deck=capitals&deck=other", "deck"),
+        ("sync?limit=", "limit"),
+        ("sync?limit=5&limit=6", "limit"),
+        ("decks?title=a&title=b", "title"),
+    ],
+)
+def test_other_list_parameters_are_refused_empty_or_repeated_too(api, deck, query, name):
+    response = api.get(f"/api/v1/{query}")
+    assert response.status_code == 400
+    assert list(error_of(response)["fields"]) == [name]
+
+
+@pytest.mark.parametrize("query", ["study/queue?deck=", "sync?since=", "decks?title="])
+def test_an_empty_text_parameter_means_none_as_documented(api, deck, query):
+    assert api.get(f"/api/v1/{query}").status_code == 200
+
+
 def test_the_body_cap_leaves_other_paths_alone(settings):
     settings.API_MAX_BODY_BYTES = 10
     request = RequestFactory().post("/accounts/login/", {"username": "x" * 100})

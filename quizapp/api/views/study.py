@@ -13,6 +13,7 @@ from quizapp.api.errors import Conflict
 from quizapp.api.fields import (
     AwareDateTimeField,
     ClientUUIDField,
+    QuerySerializer,
     StrictSerializer,
     refuse_body,
 )
@@ -62,8 +63,8 @@ class QueueEntrySerializer(serializers.Serializer):
 
 
 class StudyQueueApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        deck = serializers.SlugField(required=False, max_length=100)
+    class InputSerializer(QuerySerializer):
+        deck = serializers.SlugField(required=False, allow_blank=True, max_length=100)
         limit = serializers.IntegerField(min_value=1, max_value=MAX_QUEUE, default=20)
 
     class OutputSerializer(serializers.Serializer):
@@ -91,7 +92,7 @@ class StudyQueueApi(APIView):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         deck = None
-        if "deck" in params.validated_data:
+        if params.validated_data.get("deck"):
             deck = get_object_or_404(Deck, slug=params.validated_data["deck"])
         entries = study_queue(user=request.user, deck=deck, limit=params.validated_data["limit"])
         questions = questions_data([entry.question for entry in entries])
