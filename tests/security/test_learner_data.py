@@ -241,9 +241,21 @@ def test_the_export_takes_a_constant_number_of_queries(history, django_assert_ma
         small = "".join(learner_data_json(user=history.learner))
     for _ in range(30):
         review(history.learner, QuestionFactory(deck=history.deck))
+    for number in range(5):  # quizzes of every question type, answered
+        questions = question_of_each_type(marker=f"-{number}", owner=history.teacher)
+        quiz = QuizFactory(questions=questions)
+        attempt = attempt_start(user=history.learner, quiz=quiz)
+        for aq in attempt.questions.all():
+            key = Question.objects.with_answer_parts().get(pk=aq.question_id).answer_key()
+            attempt_answer_save(
+                attempt=attempt, question_id=aq.question_id, answer=grading.correct_answer(key)
+            )
     with django_assert_max_num_queries(9):
         large = "".join(learner_data_json(user=history.learner))
     assert len(json.loads(large)["reviews"]) == len(json.loads(small)["reviews"]) + 30
+    attempts = json.loads(large)["quiz_attempts"]
+    assert len(attempts) == len(json.loads(small)["quiz_attempts"]) + 5
+    assert all(row["answer"] is not None for row in attempts[-1]["responses"])
 
 
 def test_the_web_download_is_an_attachment_never_cached(history):

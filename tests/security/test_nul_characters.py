@@ -101,3 +101,12 @@ def test_a_nul_in_an_api_path_is_a_400_error_body(world):
     assert response.status_code == 400
     error = error_of(response)
     assert error["code"] == "invalid" and "NUL" in error["message"]
+
+
+def test_refusing_a_nul_costs_no_more_than_knowing_who_asks(world, django_assert_max_num_queries):
+    client = signed_in(world.learner)
+    with django_assert_max_num_queries(2):  # the session and the user, for the page's header
+        assert client.get(reverse("quiz_list") + "?q=%00").status_code == 400
+    api = token_client(world.learner)
+    with django_assert_max_num_queries(0):
+        assert api.get("/api/v1/decks?title=%00").status_code == 400
