@@ -42,6 +42,13 @@ def test_wrong_method_is_405_with_the_error_body(api):
     assert error_of(response)["code"] == "method_not_allowed"
 
 
+def test_an_accept_header_the_api_cannot_satisfy_is_a_406_with_a_documented_code(api):
+    response = api.get("/api/v1/me", HTTP_ACCEPT="application/xml")
+    assert response.status_code == 406
+    assert error_of(response)["code"] == "not_acceptable"
+    assert "`not_acceptable`" in (Path(settings.BASE_DIR) / "docs" / "api.md").read_text()
+
+
 def test_only_json_bodies_are_taken(anonymous, db):
     response = anonymous.post(
         "/api/v1/auth/login",
