@@ -148,6 +148,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Bounded waits: a server that accepts connections and never answers would otherwise hold
+    # a request (and its thread) for psycopg's default of 130 s, and a runaway query forever.
+    # Such a request is answered 503 (quizapp/outages.py). 0 leaves the statement timeout to
+    # the server (e.g. `ALTER ROLE … SET statement_timeout`, behind PgBouncer).
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+    if _statement_timeout := env.int("DATABASE_STATEMENT_TIMEOUT", default=30):
+        _options.setdefault("options", f"-c statement_timeout={_statement_timeout}s")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 

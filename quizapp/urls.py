@@ -9,3 +9,6 @@ urlpatterns = [
     path("api/", include("quizapp.api.urls")),
     path("", include("frontend.urls")),
 ]
+
+# A database outage is a 503 (JSON under /api/), anything else a 500 (quizapp/server_errors.py).
+handler500 = "quizapp.server_errors.server_error"
