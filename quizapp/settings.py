@@ -163,8 +163,15 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # by every worker process (a per-process memory cache would let each worker count alone).
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # Fails open (quizapp/cache.py): with Redis down or hung the app serves without throttles,
+    # waiting at most REDIS_TIMEOUT seconds for it, once per retry interval.
+    _redis_timeout = env.float("REDIS_TIMEOUT", default=0.5)
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "quizapp.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": _redis_timeout, "socket_timeout": _redis_timeout},
+        }
     }
 else:
     CACHES = {

@@ -14,7 +14,7 @@ def test_production_keeps_sessions_cache_and_tasks_off_the_local_machine():
     )
     assert values == {
         "session": "django.contrib.sessions.backends.db",
-        "cache": "django.core.cache.backends.redis.RedisCache",
+        "cache": "quizapp.cache.FailOpenRedisCache",
         "tasks": "django_tasks_db.DatabaseBackend",
         "static": "whitenoise.storage.CompressedManifestStaticFilesStorage",
         "db": "django.db.backends.postgresql",

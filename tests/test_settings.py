@@ -57,7 +57,7 @@ def test_redis_url_selects_the_redis_cache_and_the_database_cache_is_the_default
     default = settings_as_json("s.CACHES['default']['BACKEND']")
     redis = settings_as_json("s.CACHES['default']", REDIS_URL="redis://127.0.0.1:6379/3")
     assert default == "django.core.cache.backends.db.DatabaseCache"
-    assert redis["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert redis["BACKEND"] == "quizapp.cache.FailOpenRedisCache"  # Django's, failing open
     assert redis["LOCATION"] == "redis://127.0.0.1:6379/3"
 
 
