@@ -5,62 +5,16 @@ The in-process tests (tests/test_cache.py, tests/test_outages.py, tests/test_hea
 each answer; these show that a real server keeps serving, within bounded time.
 """
 
-import http.client
 import json
 import time
-from dataclasses import dataclass
-
-import pytest
 
 from tests.faults import SilentServer, closed_port
+from tests.load.clients import abandon_probe, request
 from tests.load.harness import HOST, PASSWORD, LoadDatabase, Server, run_python
 
 CONNECT_TIMEOUT = 2  # seconds: DATABASE_CONNECT_TIMEOUT for the server (psycopg's minimum)
 STARTUP_TIMEOUT = 60.0
 ABANDONED_PROBES = 12  # more than the server's 8 threads
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    seconds: float
-
-    def json(self) -> dict:
-        return json.loads(self.body)
-
-
-def request(
-    port: int,
-    method: str,
-    path: str,
-    *,
-    body: dict | None = None,
-    headers: dict[str, str] | None = None,
-    timeout: float = 30.0,
-) -> Answer:
-    """One request on a new connection; fails the test if no answer comes within `timeout`."""
-    began = time.monotonic()
-    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        payload = None if body is None else json.dumps(body).encode()
-        all_headers = {"Content-Type": "application/json", **(headers or {})}
-        connection.request(method, path, body=payload, headers=all_headers)
-        response = connection.getresponse()
-        data = response.read()
-    except TimeoutError:
-        pytest.fail(f"{method} {path}: no answer within {timeout} s")
-    finally:
-        connection.close()
-    return Answer(response.status, dict(response.getheaders()), data, time.monotonic() - began)
-
-
-def abandon_probe(port: int) -> None:
-    """A health probe that sends its request and goes away without waiting for the answer."""
-    connection = http.client.HTTPConnection(HOST, port, timeout=5)
-    connection.request("GET", "/healthz")
-    connection.close()
 
 
 def wait_for_workers(server: Server) -> None:
