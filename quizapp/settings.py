@@ -303,17 +303,20 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
-# Brute force (django-axes, docs/security.md): after AXES_FAILURE_LIMIT failed logins for one
-# username from one address, that pair is refused for AXES_COOLOFF_MINUTES, counted from the
-# last failure before the lock-out (attempts during it do not extend it). The same username
-# from another address is not locked. Counted in the database, so every worker process sees
-# every failure. Covers every login that calls authenticate(request): web, admin and API.
+# Brute force (django-axes, quizapp/accounts/login_policy.py, docs/security.md): after
+# AXES_FAILURE_LIMIT failed logins for one username from one address, that pair is refused for
+# AXES_COOLOFF_MINUTES, counted from the last failure before the lock-out (attempts during it
+# do not extend it); after AXES_ADDRESS_FAILURE_LIMIT failures from one address across
+# usernames, the address is. The same username from another address is not locked. Counted in
+# the database, so every worker process sees every failure. Covers every password check that
+# calls authenticate(request): web, admin and API logins, password change and deletion forms.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = "quizapp.accounts.login_policy.LoginPolicyHandler"
 AXES_LOCKOUT_CALLABLE = "frontend.account.lockout_response"
 # Failures are kept (AccessAttempt, in the admin); successful logins only as User.last_login.
 # Axes' success log would also create a session for every API token login.
