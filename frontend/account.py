@@ -13,7 +13,6 @@ from django.contrib.auth import authenticate, logout
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,12 +20,12 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_safe
 
 from quizapp.accounts.data import learner_data_json
+from quizapp.accounts.forms import PasswordSetBySignOutMixin
 from quizapp.accounts.login_policy import lockout_of
 from quizapp.accounts.services import (
     AccountDeletionRefused,
     learner_delete,
     learner_deletion_refusal,
-    user_devices_sign_out,
 )
 from quizapp.api.errors import error_body
 
@@ -102,8 +101,11 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     )
 
 
-class PasswordChangeForm(CurrentPasswordMixin, auth_forms.PasswordChangeForm):
-    """Django's form, with the current password checked under the login policy."""
+class PasswordChangeForm(
+    CurrentPasswordMixin, PasswordSetBySignOutMixin, auth_forms.PasswordChangeForm
+):
+    """Django's form, with the current password checked under the login policy, and the new one
+    set by the service that also signs the learner out everywhere else."""
 
     def clean_old_password(self) -> str:
         return self.confirm_current_password(
@@ -114,20 +116,14 @@ class PasswordChangeForm(CurrentPasswordMixin, auth_forms.PasswordChangeForm):
 
 
 class PasswordChange(auth_views.PasswordChangeView):
-    """Django's password change (other browser sessions end by themselves: the session auth
-    hash covers the password; this one is kept), which also signs out every API device."""
+    """Django's password change: every API device and every other browser session of the
+    learner ends (PasswordChangeForm); this session stays signed in, under a new key."""
 
     template_name = "frontend/password_change_form.html"
     form_class = PasswordChangeForm
 
     def get_form_kwargs(self) -> dict:
         return {**super().get_form_kwargs(), "request": self.request}
-
-    def form_valid(self, form):
-        with transaction.atomic():
-            response = super().form_valid(form)
-            user_devices_sign_out(user=form.user)
-        return response
 
 
 def lockout_response(

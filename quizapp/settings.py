@@ -190,6 +190,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Django's database sessions, each stored with its user's id, so that a password set by an
+# administrator or a deleted account ends every session of that user (quizapp/accounts).
+SESSION_ENGINE = "quizapp.accounts.sessions"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -14,7 +14,7 @@ def test_production_keeps_sessions_cache_and_tasks_off_the_local_machine():
         REDIS_URL="redis://cache.internal:6379/0",
     )
     assert values == {
-        "session": "django.contrib.sessions.backends.db",
+        "session": "quizapp.accounts.sessions",  # database sessions, with their user
         "cache": "quizapp.cache.FailOpenRedisCache",
         "tasks": "django_tasks_db.DatabaseBackend",
         "static": "whitenoise.storage.CompressedManifestStaticFilesStorage",
