@@ -36,7 +36,7 @@ from quizapp.study.models import CardState, LearnerSettings, Review, ReviewDay
 from quizapp.study.services import learner_settings_update, review_record
 from tests.api.quiz_data import ORDER, PAIRS, question_of_each_type
 from tests.factories import PASSWORD, QuestionFactory, QuizFactory, StudentFactory
-from tests.security.conftest import error_of, token_client
+from tests.security.conftest import error_of, session_keys_of, token_client
 
 SCHEMA_FILE = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
 
@@ -424,6 +424,23 @@ def test_the_web_deletion_deletes_and_signs_out(world):
     assert not User.objects.filter(pk=world.learner.pk).exists()
     assert "_auth_user_id" not in client.session
     assert "Your account and your data were deleted." in client.get("/").content.decode()
+
+
+def test_a_deletion_deletes_the_learners_other_browser_sessions(world):
+    phone, laptop = signed_in_as(world.learner), signed_in_as(world.learner)
+    signed_in_as(world.other_learner)
+    assert len(session_keys_of(world.learner)) == 2
+    assert phone.post(reverse("account_delete"), {"password": PASSWORD}).status_code == 302
+    assert session_keys_of(world.learner) == set()  # the laptop's too, not only this one
+    assert len(session_keys_of(world.other_learner)) == 1
+    assert laptop.get(reverse("learner_settings")).status_code == 302
+
+
+def test_an_api_deletion_deletes_the_learners_browser_sessions(world):
+    signed_in_as(world.learner)
+    api = token_client(world.learner)
+    assert api.delete("/api/v1/me", {"password": PASSWORD}, format="json").status_code == 204
+    assert session_keys_of(world.learner) == set()
 
 
 def test_the_web_deletion_is_a_post_with_its_csrf_token(world):

@@ -15,7 +15,7 @@ from quizapp.api.errors import Conflict
 from quizapp.api.fields import StrictSerializer, TimeZoneField, refuse_body
 from quizapp.api.schema import errors
 from quizapp.api.serializers import LearnerSettingsSerializer, UserSerializer
-from quizapp.api.throttles import AnonymousThrottle, LoginThrottle, LoginUsernameThrottle
+from quizapp.api.throttles import AnonymousThrottle, LoginThrottle
 from quizapp.api.tokens import device_token_create, device_token_revoke, device_tokens_revoke_all
 from quizapp.study.services import learner_settings_get, learner_settings_update
 
@@ -59,7 +59,7 @@ class LoginApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonymousThrottle, LoginThrottle, LoginUsernameThrottle]
+    throttle_classes = [AnonymousThrottle, LoginThrottle]
 
     class InputSerializer(StrictSerializer):
         username = serializers.CharField(max_length=150)
