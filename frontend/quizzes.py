@@ -15,7 +15,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from quizapp.bank import grading
-from quizapp.bank.answer_forms import answer_from_form, answer_inputs, previous_answer
+from quizapp.bank.answer_forms import (
+    answer_from_form,
+    answer_inputs,
+    answer_text,
+    previous_answer,
+)
 from quizapp.classroom.models import Assignment
 from quizapp.classroom.selectors import assignments_due_for, classes_of
 from quizapp.classroom.services import ClassroomError, classroom_join, classroom_leave
@@ -96,7 +101,9 @@ def _own_attempt(request, attempt_id: int) -> Attempt:
 
 def _question_blocks(view, *, errors=None, posted=None) -> list[dict]:
     """Each question with its answer controls, refilled with the stored (or just posted)
-    answer, in the attempt's frozen order."""
+    answer, in the attempt's frozen order and numbering. Once the answer can no longer change,
+    it is also said in words ("your answer"): it is the learner's own, shown whatever the
+    feedback mode holds back."""
     keys = {
         aq.question_id: aq
         for aq in AttemptQuestion.objects.filter(attempt=view.attempt).only(
@@ -107,15 +114,26 @@ def _question_blocks(view, *, errors=None, posted=None) -> list[dict]:
     for question in view.questions:
         stored = keys[question.question_id]
         key = grading.AnswerKey.from_json(stored.answer_key)
+        order = stored.display_order
         error = (errors or {}).get(question.question_id)
-        data = posted if error and posted is not None else previous_answer(key, question.answer)
+        data = (
+            posted
+            if error and posted is not None
+            else previous_answer(key, question.answer, order=order)
+        )
         locked = view.attempt.is_submitted or question.result is not None
+        your_answer = None
+        if locked:
+            your_answer = (
+                answer_text(key, question.answer) if question.answered else "(not answered)"
+            )
         blocks.append(
             {
                 "question": question,
-                "inputs": answer_inputs(key, order=stored.display_order, previous=data),
+                "inputs": answer_inputs(key, order=order, previous=data),
                 "error": error,
                 "locked": locked,
+                "your_answer": your_answer,
             }
         )
     return blocks

@@ -1,4 +1,6 @@
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -13,6 +15,7 @@ from tests.factories import (
     QuestionFactory,
     QuizFactory,
 )
+from tests.frontend.answer_controls import controls_in
 from tests.frontend.conftest import NOW, page_weight
 
 SECRET = "Zvartnots"  # the accepted answer of the typed question: must not leak early
@@ -138,7 +141,8 @@ def test_after_close_results_stay_hidden_after_submitting(signed_in, quiz):
     signed_in.post(reverse("attempt_submit", args=[attempt.pk]))
     page = signed_in.get(reverse("attempt_detail", args=[attempt.pk])).content.decode()
     assert "shown after the quiz closes" in page
-    assert page.count(SECRET) == 1  # only the learner's own answer, in its input
+    # Only the learner's own answer: in its input, and in words beside it.
+    assert page.count(SECRET) == 2 and f"<dd>{SECRET}</dd>" in page
     assert "Correct answer" not in page and "Passed" not in page
 
 
@@ -222,3 +226,95 @@ def test_quiz_options_are_numbered_as_shown_not_by_bank_id(signed_in, db):
     signed_in.post(answer_url(attempt, matching), answer)
     signed_in.post(reverse("attempt_submit", args=[attempt.pk]))
     assert Attempt.objects.get().percentage == 100
+
+
+# What a learner sees of their answers ------------------------------------------------------
+
+# One answer per question type of the `bank`, picked by the text shown, and how the page words
+# it beside the feedback.
+ANSWERS = {
+    "true_false": ("False", "False"),
+    "single": ("Baku", "Baku"),
+    "multiple": (["Baku", "Lachin"], "Baku; Lachin"),
+    "short_text": ("Bakou", "Bakou"),
+    "numeric": ("1995", "1995"),
+    "ordering": (
+        {"Baku": "1", "Yerevan": "2", "Tashkent": "3"},
+        "1. Baku  2. Yerevan  3. Tashkent",
+    ),
+    "matching": (
+        {"Yerevan": "Azerbaijan", "Baku": "Armenia", "Tbilisi": "Georgia"},
+        "Yerevan → Azerbaijan; Baku → Armenia; Tbilisi → Georgia",
+    ),
+}
+
+
+def shown(html: str, question) -> object:
+    """The answer a question's controls show, in the shape ANSWERS gives it."""
+    controls = controls_in(html, f"q-{question.pk}")
+    if controls.choices:
+        checked = sorted(controls.checked)  # in the order ANSWERS lists them, not as shown
+        return checked if question.type == "multiple_choice" else "".join(checked)
+    if controls.texts:
+        return controls.text
+    return controls.selected
+
+
+def your_answer(html: str, question) -> str | None:
+    block = re.search(rf'<li id="q-{question.pk}".*?</li>', html, re.S).group(0)
+    found = re.search(r"<dt>Your answer</dt>\s*<dd>(.*?)</dd>", block, re.S)
+    return unescape(found.group(1)) if found else None
+
+
+def rotate_the_options_shown(attempt) -> None:
+    """Show every question's options in an order that moves each one (as a shuffle may), so
+    that no option's number as shown is its position in the bank."""
+    for shown_question in attempt.questions.all():
+        order = shown_question.display_order
+        shown_question.display_order = order[1:] + order[:1]
+        shown_question.save(update_fields=["display_order"])
+
+
+@pytest.fixture
+def every_type_quiz(bank):
+    return QuizFactory(title="Every type", questions=bank.published)
+
+
+@pytest.mark.parametrize("field", ANSWERS)
+def test_a_saved_answer_is_shown_after_reload_and_on_the_results_page(
+    signed_in, bank, every_type_quiz, field
+):
+    question = getattr(bank, field)
+    picked, words = ANSWERS[field]
+    attempt = start(signed_in, every_type_quiz)
+    rotate_the_options_shown(attempt)
+    url = reverse("attempt_detail", args=[attempt.pk])
+    controls = controls_in(signed_in.get(url).content.decode(), f"q-{question.pk}")
+    saved = signed_in.post(answer_url(attempt, question), controls.form_data(picked))
+    assert saved.status_code == 302
+    page = signed_in.get(url).content.decode()
+    assert shown(page, question) == picked
+    signed_in.post(reverse("attempt_submit", args=[attempt.pk]))
+    results = signed_in.get(url).content.decode()
+    assert shown(results, question) == picked
+    assert your_answer(results, question) == words
+    assert "Correct answer" in results
+
+
+def test_the_learners_own_answer_is_shown_while_the_results_are_held_back(
+    signed_in, bank, every_type_quiz
+):
+    every_type_quiz.feedback_mode = FeedbackMode.AFTER_CLOSE
+    every_type_quiz.closes_at = NOW + timedelta(days=2)
+    every_type_quiz.save()
+    attempt = start(signed_in, every_type_quiz)
+    url = reverse("attempt_detail", args=[attempt.pk])
+    controls = controls_in(signed_in.get(url).content.decode(), f"q-{bank.matching.pk}")
+    picked, words = ANSWERS["matching"]
+    signed_in.post(answer_url(attempt, bank.matching), controls.form_data(picked))
+    signed_in.post(reverse("attempt_submit", args=[attempt.pk]))
+    page = signed_in.get(url).content.decode()
+    assert shown(page, bank.matching) == picked
+    assert your_answer(page, bank.matching) == words
+    assert your_answer(page, bank.single) == "(not answered)"
+    assert "Correct answer" not in page and "Not right" not in page and "matched" not in page
