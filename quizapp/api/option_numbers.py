@@ -18,6 +18,9 @@ Answer shapes on the wire (JSON):
 * ordering: every item's number, in the order the learner puts them, e.g. ``[3, 1, 2]``
 * matching: an object mapping each left's number (as a string) to the number of the right
   chosen for it, e.g. ``{"1": 2, "2": 1}``
+
+A partial answer saved on the web reads back as it was saved: an ordering has ``null`` at each
+position not filled yet (``[3, null, 2]``), a matching leaves out the lefts not matched yet.
 """
 
 from collections.abc import Sequence
@@ -49,6 +52,24 @@ ANSWER_SCHEMA: dict[str, Any] = {
     ],
     "description": ANSWER_DESCRIPTION,
 }
+
+
+ANSWER_OUT_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {"type": "boolean"},
+        {"type": "number"},
+        {"type": "string", "maxLength": 500},
+        {"type": "array", "items": {"type": "integer", "nullable": True}, "maxItems": 100},
+        {
+            "type": "object",
+            "additionalProperties": {"type": "integer"},
+            "maxProperties": 100,
+        },
+    ],
+    "nullable": True,
+}
+"""An answer as shown: as sent, except that a partial answer saved on the web reads back as
+saved (an ordering's empty positions are null)."""
 
 
 def _is_int(value: object) -> bool:
@@ -96,7 +117,7 @@ class OptionNumbers:
                 picked = _numbers_of(self.choices, answer)
                 return None if picked is None else sorted(picked)
             case QuestionType.ORDERING:
-                return _numbers_of(self.items, answer)
+                return _numbers_of(self.items, answer, gaps=True)
             case QuestionType.MATCHING:
                 if not isinstance(answer, dict):
                     return None
@@ -193,8 +214,15 @@ def _number_of(ids: tuple[int, ...], bank_id: object) -> int | None:
         return None
 
 
-def _numbers_of(ids: tuple[int, ...], bank_ids: object) -> list[int] | None:
+def _numbers_of(ids: tuple[int, ...], bank_ids: object, *, gaps: bool = False) -> list | None:
+    """The numbers of the bank ids that name an option shown; with `gaps`, an empty place
+    (None, a position not filled yet) stays in its place."""
     if not isinstance(bank_ids, list | tuple):
         return None
-    numbers = [_number_of(ids, bank_id) for bank_id in bank_ids]
-    return [n for n in numbers if n is not None]
+    numbers = []
+    for bank_id in bank_ids:
+        if gaps and bank_id is None:
+            numbers.append(None)
+        elif (number := _number_of(ids, bank_id)) is not None:
+            numbers.append(number)
+    return numbers

@@ -4,6 +4,8 @@ text, not by ids or the order they are shown in), and filling them in the same w
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from django.urls import reverse
+
 
 @dataclass
 class Select:
@@ -141,3 +143,14 @@ def controls_in(html: str, element_id: str) -> Controls:
     for index, select in enumerate(reader.controls.selects):
         select.label = reader.label_for.get(reader.select_ids[index], "")
     return reader.controls
+
+
+def pick_and_save(client, attempt, question, picked) -> str:
+    """Pick an answer on the attempt page by the texts shown (see `Controls.form_data`), and
+    save it as a browser without JavaScript does. Returns the page's URL."""
+    url = reverse("attempt_detail", args=[attempt.pk])
+    controls = controls_in(client.get(url).content.decode(), f"q-{question.pk}")
+    answer_url = reverse("attempt_answer", args=[attempt.pk, question.pk])
+    saved = client.post(answer_url, controls.form_data(picked))
+    assert saved.status_code == 302, saved.content.decode()
+    return url

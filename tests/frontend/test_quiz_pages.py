@@ -15,7 +15,7 @@ from tests.factories import (
     QuestionFactory,
     QuizFactory,
 )
-from tests.frontend.answer_controls import controls_in
+from tests.frontend.answer_controls import controls_in, pick_and_save
 from tests.frontend.conftest import NOW, page_weight
 
 SECRET = "Zvartnots"  # the accepted answer of the typed question: must not leak early
@@ -288,10 +288,7 @@ def test_a_saved_answer_is_shown_after_reload_and_on_the_results_page(
     picked, words = ANSWERS[field]
     attempt = start(signed_in, every_type_quiz)
     rotate_the_options_shown(attempt)
-    url = reverse("attempt_detail", args=[attempt.pk])
-    controls = controls_in(signed_in.get(url).content.decode(), f"q-{question.pk}")
-    saved = signed_in.post(answer_url(attempt, question), controls.form_data(picked))
-    assert saved.status_code == 302
+    url = pick_and_save(signed_in, attempt, question, picked)
     page = signed_in.get(url).content.decode()
     assert shown(page, question) == picked
     signed_in.post(reverse("attempt_submit", args=[attempt.pk]))
@@ -308,13 +305,46 @@ def test_the_learners_own_answer_is_shown_while_the_results_are_held_back(
     every_type_quiz.closes_at = NOW + timedelta(days=2)
     every_type_quiz.save()
     attempt = start(signed_in, every_type_quiz)
-    url = reverse("attempt_detail", args=[attempt.pk])
-    controls = controls_in(signed_in.get(url).content.decode(), f"q-{bank.matching.pk}")
     picked, words = ANSWERS["matching"]
-    signed_in.post(answer_url(attempt, bank.matching), controls.form_data(picked))
+    url = pick_and_save(signed_in, attempt, bank.matching, picked)
     signed_in.post(reverse("attempt_submit", args=[attempt.pk]))
     page = signed_in.get(url).content.decode()
     assert shown(page, bank.matching) == picked
     assert your_answer(page, bank.matching) == words
     assert your_answer(page, bank.single) == "(not answered)"
     assert "Correct answer" not in page and "Not right" not in page and "matched" not in page
+
+
+@pytest.mark.parametrize(
+    ("field", "picked", "shown_after", "words", "feedback"),
+    [
+        (
+            "matching",
+            {"Yerevan": "Armenia"},
+            {"Yerevan": "Armenia", "Baku": "Choose…", "Tbilisi": "Choose…"},
+            "Yerevan → Armenia; Baku → (not matched); Tbilisi → (not matched)",
+            "1 of 3 pairs matched. 2 items not matched.",
+        ),
+        (
+            "ordering",
+            {"Yerevan": "1", "Baku": "2"},
+            {"Yerevan": "1", "Baku": "2", "Tashkent": "Position…"},
+            "1. Yerevan  2. Baku  3. (empty)",
+            "1 of 2 adjacent pairs in the correct order. 1 item not placed.",
+        ),
+    ],
+)
+def test_a_partial_answer_is_saved_as_given_and_graded_with_partial_credit(
+    signed_in, bank, every_type_quiz, field, picked, shown_after, words, feedback
+):
+    question = getattr(bank, field)
+    attempt = start(signed_in, every_type_quiz)
+    rotate_the_options_shown(attempt)
+    url = pick_and_save(signed_in, attempt, question, picked)
+    assert shown(signed_in.get(url).content.decode(), question) == shown_after
+    signed_in.post(reverse("attempt_submit", args=[attempt.pk]))
+    results = signed_in.get(url).content.decode()
+    assert shown(results, question) == shown_after
+    assert your_answer(results, question) == words
+    block = re.search(rf'<li id="q-{question.pk}".*?</li>', results, re.S).group(0)
+    assert "Partly right" in block and feedback in block
