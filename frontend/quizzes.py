@@ -2,8 +2,12 @@
 
 Views stay thin: who may take a quiz, what an attempt may show and every refusal come from
 `quizapp.quizzes` and `quizapp.classroom`, the same services the REST API calls. Answers are
-saved as they are given (htmx posts each question's form on change; without JavaScript its
-Save button posts and the page comes back at that question).
+saved as they are given: htmx posts a question's form on every change, one request at a time
+per form, and the reply replaces only the question's status line ("Saved.", or why not), never
+the controls the learner may be using meanwhile. In a quiz that checks each answer at once
+(feedback `immediate`) the first answer saved is final, so it is saved only when the learner
+says so, and the reply is the whole question with its result. Without JavaScript the Save
+button posts and the page comes back at that question.
 """
 
 from django.contrib import messages
@@ -24,7 +28,7 @@ from quizapp.bank.answer_forms import (
 from quizapp.classroom.models import Assignment
 from quizapp.classroom.selectors import assignments_due_for, classes_of
 from quizapp.classroom.services import ClassroomError, classroom_join, classroom_leave
-from quizapp.quizzes.models import Attempt, AttemptQuestion, Quiz
+from quizapp.quizzes.models import Attempt, AttemptQuestion, FeedbackMode, Quiz
 from quizapp.quizzes.selectors import attempt_view, attempts_of, quizzes_open_to
 from quizapp.quizzes.services import (
     QuizError,
@@ -146,6 +150,8 @@ def _attempt_context(request, attempt: Attempt, **extra) -> dict:
         "view": view,
         "attempt": attempt,
         "quiz": attempt.quiz,
+        # Saved on every change, unless the first answer saved is final (checked at once).
+        "autosave": attempt.quiz.feedback_mode != FeedbackMode.IMMEDIATE,
         "answered": answered,
         "blocks": _question_blocks(
             view, errors=extra.pop("errors", None), posted=extra.pop("posted", None)
@@ -188,8 +194,8 @@ def attempt_answer(request: HttpRequest, attempt_id: int, question_id: int) -> H
         block = next(b for b in context["blocks"] if b["question"].question_id == question_id)
         return render(
             request,
-            "frontend/attempt.html#question",
-            {**context, "block": block, "oob_announcement": True},
+            "frontend/attempt.html#htmx-reply",
+            {**context, "block": block, "in_reply": True},
             status=status,
         )
     if status != 200:

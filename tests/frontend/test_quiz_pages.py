@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from quizapp.classroom.models import Assignment, Enrolment
-from quizapp.quizzes.models import Attempt, FeedbackMode
+from quizapp.quizzes.models import Attempt, FeedbackMode, Response
 from quizapp.quizzes.services import attempt_start
 from tests.factories import (
     AcceptedAnswerFactory,
@@ -92,18 +92,74 @@ def test_taking_a_quiz_without_javascript(signed_in, quiz, django_assert_max_num
     assert "Passed: 100.0%" in result and SECRET in result and "Correct answer" in result
 
 
-def test_an_htmx_save_returns_just_that_question_and_announces_it(signed_in, quiz):
+HX = {"HX-Request": "true"}
+
+
+def test_an_htmx_save_answers_with_the_status_line_only_never_the_controls(
+    signed_in, quiz, django_assert_max_num_queries
+):
     attempt = start(signed_in, quiz)
     choice_q = quiz.items.order_by("position").first().question
-    response = signed_in.post(
-        answer_url(attempt, choice_q),
-        {"answer": 1},
-        headers={"HX-Request": "true"},
-    )
+    with django_assert_max_num_queries(20):
+        response = signed_in.post(answer_url(attempt, choice_q), {"answer": 1}, headers=HX)
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.lstrip().startswith(f'<li id="q-{choice_q.pk}"') and "Answer saved." in html
+    status = f'<span id="q-status-{choice_q.pk}" class="save-status">Saved.</span>'
+    assert html.lstrip().startswith(status)
+    assert not re.search(r"<(input|select|form|fieldset|li)\b", html)  # the controls stay
+    assert re.search(r'id="answered-count"[^>]*hx-swap-oob="true"[^>]*>1 of 2 answered\.<', html)
+    assert re.search(r'id="announcer"[^>]*hx-swap-oob="true"[^>]*>Answer saved\.<', html)
     assert "<html" not in html
+
+
+def test_a_matching_saved_row_by_row_says_saved_after_every_row(signed_in, bank):
+    quiz = QuizFactory(questions=[bank.matching])
+    attempt = start(signed_in, quiz)
+    url = reverse("attempt_detail", args=[attempt.pk])
+    controls = controls_in(signed_in.get(url).content.decode(), f"q-{bank.matching.pk}")
+    rows = {}
+    for left, right in [("Baku", "Azerbaijan"), ("Tbilisi", "Georgia"), ("Yerevan", "Armenia")]:
+        rows[left] = right
+        data = controls.form_data(rows)
+        response = signed_in.post(answer_url(attempt, bank.matching), data, headers=HX)
+        html = response.content.decode()
+        assert response.status_code == 200 and ">Saved.<" in html, html
+        assert "Not saved" not in html and "Match every item" not in html
+        assert shown(signed_in.get(url).content.decode(), bank.matching) == {
+            left: rows.get(left, "Choose…") for left in ("Yerevan", "Baku", "Tbilisi")
+        }
+
+
+def test_a_refused_htmx_save_says_why_in_the_status_line_and_saves_nothing(signed_in, bank):
+    quiz = QuizFactory(questions=[bank.ordering])
+    attempt = start(signed_in, quiz)
+    url = reverse("attempt_detail", args=[attempt.pk])
+    controls = controls_in(signed_in.get(url).content.decode(), f"q-{bank.ordering.pk}")
+    data = controls.form_data({"Baku": "1", "Yerevan": "1"})
+    response = signed_in.post(answer_url(attempt, bank.ordering), data, headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert html.lstrip().startswith(f'<span id="q-status-{bank.ordering.pk}"')
+    assert "Not saved: Position 1 is given to two items" in html
+    assert not re.search(r"<(input|select|form)\b", html)
+    assert re.search(r'id="announcer"[^>]*>Position 1 is given to two items', html)
+    assert not Response.objects.exists()
+
+
+def test_a_quiz_that_checks_answers_at_once_saves_only_when_the_learner_says_so(signed_in, quiz):
+    """There the first answer saved is final: a pick (a change) must not save it."""
+    quiz.feedback_mode = FeedbackMode.IMMEDIATE
+    quiz.save()
+    attempt = start(signed_in, quiz)
+    page = signed_in.get(reverse("attempt_detail", args=[attempt.pk])).content.decode()
+    assert 'hx-trigger="change' not in page and 'hx-trigger="submit"' in page
+    assert "cannot be changed after that" in page and "Save and check" in page
+    choice_q = quiz.items.order_by("position").first().question
+    response = signed_in.post(answer_url(attempt, choice_q), {"answer": 1}, headers=HX)
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<li id="q-{choice_q.pk}"')  # now with its result, locked
+    assert 'class="verdict' in html and "<dt>Your answer</dt>" in html
+    assert controls_in(html, f"q-{choice_q.pk}").choices[0]["disabled"]
 
 
 def test_a_malformed_answer_is_shown_again_with_a_message(signed_in, quiz):
