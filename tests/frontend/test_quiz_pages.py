@@ -5,6 +5,7 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
+from frontend.templatetags.quizapp_text import duration_words
 from quizapp.classroom.models import Assignment, Enrolment
 from quizapp.quizzes.models import Attempt, FeedbackMode, Response
 from quizapp.quizzes.services import attempt_start
@@ -404,3 +405,32 @@ def test_a_partial_answer_is_saved_as_given_and_graded_with_partial_credit(
     assert your_answer(results, question) == words
     block = re.search(rf'<li id="q-{question.pk}".*?</li>', results, re.S).group(0)
     assert "Partly right" in block and feedback in block
+
+
+# Time limits --------------------------------------------------------------------------------
+
+
+def test_a_time_limit_is_said_in_words_on_the_quiz_list_and_page(signed_in, quiz):
+    quiz.time_limit = timedelta(minutes=15)
+    quiz.save()
+    listed = signed_in.get(reverse("quiz_list")).content.decode()
+    page = signed_in.get(reverse("quiz_detail", args=[quiz.pk])).content.decode()
+    assert "15 minutes time limit" in listed
+    assert "<dt>Time limit</dt><dd>15 minutes</dd>" in page
+    assert "0:15:00" not in listed + page
+
+
+@pytest.mark.parametrize(
+    ("limit", "words"),
+    [
+        (timedelta(minutes=15), "15 minutes"),
+        (timedelta(minutes=1), "1 minute"),
+        (timedelta(hours=1, minutes=30), "1 hour 30 minutes"),
+        (timedelta(seconds=45), "45 seconds"),
+        (timedelta(days=2, seconds=1), "2 days 1 second"),
+        (timedelta(0), "0 seconds"),
+        (None, ""),
+    ],
+)
+def test_durations_in_words(limit, words):
+    assert duration_words(limit) == words
