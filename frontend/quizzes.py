@@ -249,9 +249,12 @@ def class_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def class_leave(request: HttpRequest, class_id: int) -> HttpResponse:
+    """GET asks for confirmation (what leaving changes); POST leaves the class."""
     classroom = get_object_or_404(classes_of(request.user), pk=class_id)
+    if request.method == "GET":
+        return render(request, "frontend/class_leave.html", {"classroom": classroom})
     classroom_leave(user=request.user, classroom=classroom)
     messages.success(request, f"You left {classroom.name}.")
     return redirect("class_list")

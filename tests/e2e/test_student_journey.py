@@ -1,7 +1,11 @@
 """A new student's first day, in a real browser: sign up, join the demo class, study with the
 keyboard, undo, practise with a typed answer, take the demo quiz, then see it all on the
-progress page and in the source article. axe-core checks every page on the way, in light
-and dark."""
+progress page and in the source article, and leave the class. axe-core checks every page on
+the way, in light and dark, and that it fits a phone's width.
+
+Then a quiz with a question of every type: what the page shows is what was saved, at once,
+after reload and on the results page; and on a slow network, picks made while saves are on
+their way are neither lost from the page nor from what is saved."""
 
 import re
 import time
@@ -11,6 +15,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from quizapp.bank.models import Question
+from quizapp.classroom.management.commands.seed_demo import DEMO_CLASS
 from quizapp.study.days import day_bounds, study_day
 from quizapp.study.models import LearnerSettings, Review
 from tests.e2e.conftest import PHONE, htmx_settle, log_in, wait_for_shortcuts
@@ -39,6 +44,7 @@ def test_student_journey_from_sign_up_to_the_quoted_source(page: Page, seeded, a
     progress_shows_the_reviews(page, answered, axe_check)
     source_highlights_the_quote(page, source_link, axe_check)
     settings_and_log_in_again(page, axe_check)
+    leave_the_demo_class(page, axe_check)
 
 
 def not_near_the_start_of_a_study_day() -> None:
@@ -259,6 +265,20 @@ def settings_and_log_in_again(page: Page, axe_check) -> None:
     page.get_by_role("link", name="Log in").first.click()
     axe_check(page, "login")
     log_in(page, USERNAME, PASSWORD)
+
+
+def leave_the_demo_class(page: Page, axe_check) -> None:
+    classes = page.get_by_role("navigation", name="Main").get_by_role("link", name="Classes")
+    classes.click()
+    page.get_by_role("link", name=f"Leave {DEMO_CLASS}…").click()
+    expect(page.get_by_role("heading", name=f"Leave “{DEMO_CLASS}”?")).to_be_visible()
+    axe_check(page, "class-leave")
+    page.get_by_role("link", name="Stay in the class").click()
+    expect(page.get_by_role("heading", name=DEMO_CLASS)).to_be_visible()
+    page.get_by_role("link", name=f"Leave {DEMO_CLASS}…").click()
+    page.get_by_role("button", name="Leave the class").click()
+    expect(page.get_by_role("status").first).to_contain_text(f"You left {DEMO_CLASS}.")
+    expect(page.get_by_text("You are not in a class yet.")).to_be_visible()
 
 
 def test_pages_pass_axe_on_a_dark_phone_screen(new_page, seeded, axe_check):

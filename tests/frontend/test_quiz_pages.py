@@ -250,6 +250,29 @@ def test_leaving_a_class_and_not_someone_elses(signed_in, learner, other_learner
     assert Enrolment.objects.filter(student=other_learner).exists()
 
 
+def test_leaving_a_class_asks_first_and_changes_nothing_until_confirmed(
+    signed_in, learner, django_assert_max_num_queries
+):
+    classroom = ClassroomFactory(name="9B history")
+    Enrolment.objects.create(classroom=classroom, student=learner, joined_at=NOW)
+    leave = reverse("class_leave", args=[classroom.pk])
+    page = signed_in.get(reverse("class_list")).content.decode()
+    assert f'<a href="{leave}">Leave 9B history…</a>' in page
+    assert f'action="{leave}"' not in page  # no one-click leaving from the list
+    with django_assert_max_num_queries(6):
+        confirm = signed_in.get(leave)
+    html = confirm.content.decode()
+    assert confirm.status_code == 200 and "<h1>Leave “9B history”?</h1>" in html
+    assert '<button type="submit" class="danger">Leave the class</button>' in html
+    assert f'<a href="{reverse("class_list")}">Stay in the class</a>' in html
+    assert Enrolment.objects.filter(student=learner).exists()
+    left = signed_in.post(leave)
+    assert left.status_code == 302 and left["Location"] == reverse("class_list")
+    assert not Enrolment.objects.filter(student=learner).exists()
+    after = signed_in.get(reverse("class_list")).content.decode()
+    assert "You left 9B history." in after and "You are not in a class yet." in after
+
+
 def test_class_page_queries_are_bounded(signed_in, learner, django_assert_max_num_queries):
     for _ in range(4):
         classroom = ClassroomFactory()
