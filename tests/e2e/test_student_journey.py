@@ -474,6 +474,12 @@ def test_picks_made_while_slow_saves_are_on_their_way_are_all_kept(new_page, see
                 expect(block.locator(".save-status")).to_have_text("Saving…")
             page.wait_for_timeout(PICK_EVERY_MS)  # the learner's pace, not a wait for the page
         expect_shown(block, qtype, questions[qtype], picks)  # no reply undid a pick
+    # Leaving now would lose the picks not saved yet: the browser asks first.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name="Finish and submit…").click()
+    assert asked == ["beforeunload"]
+    expect(page).to_have_url(re.compile(r"/attempts/\d+/$"))  # stayed
     for qtype, picks in rows.items():
         block = question_block(page, questions[qtype])
         expect(block.locator(".save-status")).to_have_text("Saved.", timeout=20_000)

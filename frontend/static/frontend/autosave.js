@@ -59,7 +59,15 @@ document.addEventListener("htmx:afterRequest", (event) => {
   else if (state.answered < state.made) say(form, SAVING);
 });
 
+function timeIsUp() {
+  const clock = document.querySelector("[data-deadline]");
+  return clock !== null && Date.now() >= Date.parse(clock.dataset.deadline);
+}
+
+// Not when the time is up: the page then reloads to show the submission, and staying would
+// save nothing more.
 window.addEventListener("beforeunload", (event) => {
+  if (timeIsUp()) return;
   for (const form of document.querySelectorAll(FORMS)) {
     const state = editsOf(form);
     if (state.answered < state.made || state.failed) {
