@@ -433,11 +433,14 @@ def test_a_partial_answer_is_saved_as_given_and_graded_with_partial_credit(
 # Time limits --------------------------------------------------------------------------------
 
 
-def test_a_time_limit_is_said_in_words_on_the_quiz_list_and_page(signed_in, quiz):
+def test_a_time_limit_is_said_in_words_on_the_quiz_list_and_page(
+    signed_in, quiz, django_assert_max_num_queries
+):
     quiz.time_limit = timedelta(minutes=15)
     quiz.save()
     listed = signed_in.get(reverse("quiz_list")).content.decode()
-    page = signed_in.get(reverse("quiz_detail", args=[quiz.pk])).content.decode()
+    with django_assert_max_num_queries(8):
+        page = signed_in.get(reverse("quiz_detail", args=[quiz.pk])).content.decode()
     assert "15 minutes time limit" in listed
     assert "<dt>Time limit</dt><dd>15 minutes</dd>" in page
     assert "0:15:00" not in listed + page
