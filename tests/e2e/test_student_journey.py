@@ -306,6 +306,12 @@ def test_pages_pass_axe_on_a_dark_phone_screen(new_page, seeded, axe_check):
         axe_check(page, f"phone-{name}", schemes=None)  # which checks for sideways scroll too
     page.locator(".source-list a").first.click()
     axe_check(page, "phone-source-detail", schemes=None)
+    page.goto("/quizzes/")
+    page.get_by_role("link", name=re.compile("demo quiz")).click()
+    axe_check(page, "phone-quiz", schemes=None)
+    page.goto("/classes/")
+    page.get_by_role("link", name=f"Leave {DEMO_CLASS}…").click()
+    axe_check(page, "phone-class-leave", schemes=None)
 
 
 # --------------------------------------------------------------------------- every type
