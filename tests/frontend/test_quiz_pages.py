@@ -216,10 +216,14 @@ def test_another_learners_attempt_is_404(client, other_learner, learner, quiz):
     assert client.post(reverse("attempt_submit", args=[attempt.pk])).status_code == 404
 
 
-def test_quiz_forms_need_the_csrf_token(csrf_client, quiz):
+def test_quiz_forms_need_the_csrf_token(csrf_client, learner, quiz):
     assert csrf_client.post(reverse("quiz_start", args=[quiz.pk])).status_code == 403
     assert csrf_client.post(reverse("class_list"), {"code": "ABCDEFGH"}).status_code == 403
     assert not Attempt.objects.exists()
+    classroom = ClassroomFactory()
+    Enrolment.objects.create(classroom=classroom, student=learner, joined_at=NOW)
+    assert csrf_client.post(reverse("class_leave", args=[classroom.pk])).status_code == 403
+    assert Enrolment.objects.filter(student=learner).exists()
 
 
 # Classes -----------------------------------------------------------------------------------
