@@ -18,6 +18,9 @@ Answer shapes on the wire (JSON):
 * ordering: every item's number, in the order the learner puts them, e.g. ``[3, 1, 2]``
 * matching: an object mapping each left's number (as a string) to the number of the right
   chosen for it, e.g. ``{"1": 2, "2": 1}``
+
+A partial answer saved on the web reads back as it was saved: an ordering has ``null`` at each
+position not filled yet (``[3, null, 2]``), a matching leaves out the lefts not matched yet.
 """
 
 from collections.abc import Sequence
@@ -36,13 +39,16 @@ id in the chosen order (array); `matching` an object mapping each left id (as a 
 right id chosen for it."""
 
 
-def _answer_schema(text: dict[str, Any]) -> dict[str, Any]:
-    return {
+def _answer_schema(text: dict[str, Any], *, shown: bool) -> dict[str, Any]:
+    ordering: dict[str, Any] = {"type": "integer"}
+    if shown:
+        ordering["nullable"] = True
+    schema: dict[str, Any] = {
         "oneOf": [
             {"type": "boolean"},
             {"type": "number"},
             text,
-            {"type": "array", "items": {"type": "integer"}, "maxItems": 100},
+            {"type": "array", "items": ordering, "maxItems": 100},
             {
                 "type": "object",
                 "additionalProperties": {"type": "integer"},
@@ -51,13 +57,17 @@ def _answer_schema(text: dict[str, Any]) -> dict[str, Any]:
         ],
         "description": ANSWER_DESCRIPTION,
     }
+    if shown:
+        schema["nullable"] = True
+    return schema
 
 
-# An answer as saved and shown (another face may have saved an empty text), and as sent.
-ANSWER_SCHEMA = _answer_schema({"type": "string", "maxLength": 500})
 ANSWER_INPUT_SCHEMA = _answer_schema(
-    {"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S"}
+    {"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S"}, shown=False
 )
+ANSWER_OUT_SCHEMA = _answer_schema({"type": "string", "maxLength": 500}, shown=True)
+"""An answer as shown: as sent, except that another face may have saved an empty text, and a
+partial answer saved on the web reads back as saved (an ordering's empty positions are null)."""
 
 
 def _is_int(value: object) -> bool:
@@ -105,7 +115,7 @@ class OptionNumbers:
                 picked = _numbers_of(self.choices, answer)
                 return None if picked is None else sorted(picked)
             case QuestionType.ORDERING:
-                return _numbers_of(self.items, answer)
+                return _numbers_of(self.items, answer, gaps=True)
             case QuestionType.MATCHING:
                 if not isinstance(answer, dict):
                     return None
@@ -204,8 +214,15 @@ def _number_of(ids: tuple[int, ...], bank_id: object) -> int | None:
         return None
 
 
-def _numbers_of(ids: tuple[int, ...], bank_ids: object) -> list[int] | None:
+def _numbers_of(ids: tuple[int, ...], bank_ids: object, *, gaps: bool = False) -> list | None:
+    """The numbers of the bank ids that name an option shown; with `gaps`, an empty place
+    (None, a position not filled yet) stays in its place."""
     if not isinstance(bank_ids, list | tuple):
         return None
-    numbers = [_number_of(ids, bank_id) for bank_id in bank_ids]
-    return [n for n in numbers if n is not None]
+    numbers = []
+    for bank_id in bank_ids:
+        if gaps and bank_id is None:
+            numbers.append(None)
+        elif (number := _number_of(ids, bank_id)) is not None:
+            numbers.append(number)
+    return numbers

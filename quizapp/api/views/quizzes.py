@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from quizapp.api.errors import Conflict
 from quizapp.api.fields import StrictSerializer, refuse_body
-from quizapp.api.option_numbers import ANSWER_INPUT_SCHEMA, ANSWER_SCHEMA, OptionNumbers
+from quizapp.api.option_numbers import ANSWER_INPUT_SCHEMA, ANSWER_OUT_SCHEMA, OptionNumbers
 from quizapp.api.pagination import PAGINATION_PARAMETERS, page_serializer, paginated_response
 from quizapp.api.schema import errors
 from quizapp.api.serializers import OptionSerializer
@@ -216,7 +216,7 @@ class QuizDetailApi(APIView):
 # --------------------------------------------------------------------------------------------
 
 
-@extend_schema_field({**ANSWER_SCHEMA, "nullable": True})
+@extend_schema_field(ANSWER_OUT_SCHEMA)
 class AnswerOutField(serializers.Field):
     def to_representation(self, value: object) -> object:
         return value
@@ -252,7 +252,11 @@ class AttemptQuestionSerializer(serializers.Serializer):
     lefts = OptionSerializer(many=True, help_text="Matching: the left-hand sides.")
     rights = OptionSerializer(many=True, help_text="Matching: the right-hand sides to pick from.")
     answered = serializers.BooleanField()
-    answer = AnswerOutField(help_text="The learner's saved answer, or null.")
+    answer = AnswerOutField(
+        help_text="The learner's saved answer, or null. Shaped as answers are sent, except that "
+        "a partial answer saved on the web reads back as saved: `ordering` with null at each "
+        "position not filled yet, `matching` without the lefts not matched yet."
+    )
     result = QuestionResultSerializer(
         allow_null=True,
         help_text="Null until the feedback mode allows it: in `immediate` mode once the "
