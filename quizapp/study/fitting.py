@@ -44,6 +44,7 @@ __all__ = [
     "build_items",
     "fit_history_items",
     "fit_parameters",
+    "reviews_by_card",
 ]
 
 PARAMETER_COUNT = 21
@@ -156,6 +157,28 @@ class FittedParameters:
     """Trainable reviews (items) the optimiser learnt from."""
 
 
+def _cards_in_replay_order(
+    events: Iterable[ReviewEvent],
+) -> dict[str | int, list[tuple[int, ReviewEvent]]]:
+    """Each card's ``(input position, event)`` pairs in time order; equal times keep input
+    order."""
+    by_card: dict[str | int, list[tuple[int, ReviewEvent]]] = {}
+    for sequence, event in enumerate(events):
+        by_card.setdefault(event.card_id, []).append((sequence, event))
+    for card_events in by_card.values():
+        card_events.sort(key=lambda pair: (pair[1].reviewed_at, pair[0]))
+    return by_card
+
+
+def reviews_by_card(events: Iterable[ReviewEvent]) -> dict[str | int, list[ReviewEvent]]:
+    """Each card's events in the order :func:`build_history_items` replays them: an item whose
+    ``reviews`` has length ``n`` ends with the card's ``n``-th event here."""
+    return {
+        card_id: [event for _, event in card_events]
+        for card_id, card_events in _cards_in_replay_order(events).items()
+    }
+
+
 def build_history_items(
     events: Iterable[ReviewEvent],
     *,
@@ -170,13 +193,8 @@ def build_history_items(
     reviews stay in later items' histories with ``delta_t = 0`` but are not items themselves.
     """
     zone = resolve_zone(tz)
-    by_card: dict[str | int, list[tuple[int, ReviewEvent]]] = {}
-    for sequence, event in enumerate(events):
-        by_card.setdefault(event.card_id, []).append((sequence, event))
-
     keyed_items: list[tuple[datetime, int, HistoryItem]] = []
-    for card_id, card_events in by_card.items():
-        card_events.sort(key=lambda pair: (pair[1].reviewed_at, pair[0]))
+    for card_id, card_events in _cards_in_replay_order(events).items():
         reviews: list[tuple[int, int]] = []
         previous: datetime | None = None
         for sequence, event in card_events:
