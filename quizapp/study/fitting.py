@@ -30,6 +30,8 @@ from zoneinfo import ZoneInfo
 
 import fsrs_rs_python
 from fsrs.scheduler import DEFAULT_PARAMETERS as _FSRS_DEFAULT_PARAMETERS
+from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS as LOWER_BOUNDS
+from fsrs.scheduler import UPPER_BOUNDS_PARAMETERS as UPPER_BOUNDS
 
 from quizapp.study.days import DEFAULT_DAY_START_HOUR, elapsed_days, resolve_zone
 
@@ -239,7 +241,13 @@ def fit_history_items(items: Sequence[HistoryItem]) -> tuple[float, ...]:
     )
     if len(parameters) != PARAMETER_COUNT or not all(math.isfinite(w) for w in parameters):
         raise RuntimeError(f"fsrs-rs returned unusable parameters: {parameters!r}")
-    return parameters
+    # fsrs-rs clamps in float32, so a weight at its upper bound of 0.8 (w9, w19, w20) comes
+    # back as 0.800000011920929, which the fsrs package that schedules reviews rejects as out
+    # of bounds: every review of the learner would fail. Clamp to the package's bounds.
+    return tuple(
+        min(max(w, low), high)
+        for w, low, high in zip(parameters, LOWER_BOUNDS, UPPER_BOUNDS, strict=True)
+    )
 
 
 def fit_parameters(
