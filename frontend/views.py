@@ -33,6 +33,7 @@ from quizapp.bank.grading import InvalidKey, MalformedAnswer, grade
 from quizapp.bank.models import Deck, Question, Quote, Source
 from quizapp.bank.selectors import source_coverage
 from quizapp.classroom.selectors import assignments_due_for
+from quizapp.study.fitting import MIN_REVIEWS_FOR_FITTING
 from quizapp.study.models import Rating, ReviewSource
 from quizapp.study.practice import proposed_rating
 from quizapp.study.progress import learner_progress, learner_today, session_summary
@@ -464,5 +465,13 @@ def learner_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Your settings are saved.")
                 return redirect("learner_settings")
-        return render(request, "frontend/settings.html", {"form": form}, status=422)
-    return render(request, "frontend/settings.html", {"form": form})
+        return render(request, "frontend/settings.html", _settings_page(settings, form), status=422)
+    return render(request, "frontend/settings.html", _settings_page(settings, form))
+
+
+def _settings_page(settings, form) -> dict:
+    return {
+        "form": form,
+        "settings": settings,
+        "min_reviews_for_fitting": MIN_REVIEWS_FOR_FITTING,
+    }

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -157,6 +157,8 @@ class FittedParameters:
     """All review events passed in."""
     item_count: int
     """Trainable reviews (items) the optimiser learnt from."""
+    items: Sequence[HistoryItem] = field(default=(), repr=False, compare=False)
+    """Those items, time-ordered, to judge the fit on."""
 
 
 def _cards_in_replay_order(
@@ -276,5 +278,5 @@ def fit_parameters(
     if progress is not None:
         progress(2, 2)
     return FittedParameters(
-        parameters=parameters, review_count=len(event_list), item_count=len(items)
+        parameters=parameters, review_count=len(event_list), item_count=len(items), items=items
     )

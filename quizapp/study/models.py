@@ -153,8 +153,24 @@ class LearnerSettings(models.Model):
     parameters = models.JSONField(
         null=True, blank=True, help_text="Personal FSRS-6 parameters; empty means defaults."
     )
-    parameters_fitted_at = models.DateTimeField(null=True, blank=True)
+    parameters_fitted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the parameters in use were fitted."
+    )
     parameters_review_count = models.PositiveIntegerField(default=0)
+    # The last refit and how it was judged: a new fit replaces the parameters only if its log
+    # loss on the learner's own history is no worse than theirs (as Anki does since 23.12).
+    last_fit_at = models.DateTimeField(null=True, blank=True)
+    last_fit_log_loss = models.FloatField(
+        null=True, blank=True, help_text="Log loss of the last fit on the learner's history."
+    )
+    last_fit_current_log_loss = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Log loss of the parameters in use before it, on the same history.",
+    )
+    last_fit_applied = models.BooleanField(
+        null=True, blank=True, help_text="Whether the last fit replaced the parameters."
+    )
     reviews_since_fit = models.PositiveIntegerField(
         default=0, help_text="Reviews recorded since parameters were last fitted."
     )

@@ -8,9 +8,10 @@ transaction (see `quizapp.study.review_days`).
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -26,6 +27,9 @@ from quizapp.study.models import (
     ReviewSource,
 )
 from quizapp.study.scheduling import MemoryState, ReviewInput
+
+if TYPE_CHECKING:
+    from quizapp.study.fitting import FittedParameters
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_BATCH = 500
@@ -482,11 +486,38 @@ def learner_settings_update(*, user, **changes) -> LearnerSettings:
     return settings
 
 
-def learner_parameters_fit(*, user, progress=None):
-    """Fit personal FSRS-6 parameters from the learner's own reviews and apply them.
+@dataclass(frozen=True)
+class ParameterFit:
+    """A refit and how it was judged against the parameters in use."""
 
-    Returns the fit, or None when there are too few reviews (the defaults stay).
+    fitted: "FittedParameters"
+    log_loss: float
+    """The new fit's log loss on the learner's own history."""
+    current_log_loss: float
+    """The parameters in use before it (the defaults if none), on the same history."""
+    applied: bool
+    """Whether the fit replaced them: only when its log loss is no worse."""
+
+    @property
+    def review_count(self) -> int:
+        return self.fitted.review_count
+
+    @property
+    def item_count(self) -> int:
+        return self.fitted.item_count
+
+
+def learner_parameters_fit(*, user, progress=None) -> ParameterFit | None:
+    """Fit personal FSRS-6 parameters from the learner's own reviews and apply them if they
+    predict that history at least as well as the parameters in use.
+
+    A fit on more (or more recent) data can still predict worse, and a learner's intervals
+    would jump for nothing; so, as Anki does since 23.12, both are scored by log loss on the
+    learner's whole history and the new parameters replace the current ones only if theirs
+    is no worse. Both figures and the date are kept either way. Returns None when there are
+    too few reviews to fit (the parameters stay).
     """
+    from quizapp.study.evaluation import history_log_loss
     from quizapp.study.fitting import ReviewEvent, fit_parameters
 
     settings = learner_settings_get(user=user)
@@ -504,23 +535,39 @@ def learner_parameters_fit(*, user, progress=None):
     fitted = fit_parameters(
         events, tz=settings.time_zone, day_start_hour=settings.day_start_hour, progress=progress
     )
+    fit_log_loss = None if fitted is None else history_log_loss(fitted.items, fitted.parameters)
     with transaction.atomic():
         settings = learner_settings_lock(user=user)
         settings.reviews_since_fit = max(0, settings.reviews_since_fit - counted)
         if fitted is None:
             settings.save(update_fields=["reviews_since_fit"])
             return None
-        settings.parameters = list(fitted.parameters)
-        settings.parameters_fitted_at = timezone.now()
-        settings.parameters_review_count = fitted.review_count
-        settings.save(
-            update_fields=[
-                "parameters",
-                "parameters_fitted_at",
-                "parameters_review_count",
-                "reviews_since_fit",
-                "updated_at",
-            ]
+        # Judged against the parameters as committed now (another fit may have replaced them).
+        current = tuple(settings.parameters or scheduling.DEFAULT_PARAMETERS)
+        outcome = ParameterFit(
+            fitted=fitted,
+            log_loss=fit_log_loss,
+            current_log_loss=history_log_loss(fitted.items, current),
+            applied=False,
         )
-        learner_cards_rederive(user=user)
-    return fitted
+        outcome = replace(outcome, applied=outcome.log_loss <= outcome.current_log_loss)
+        settings.last_fit_at = timezone.now()
+        settings.last_fit_log_loss = outcome.log_loss
+        settings.last_fit_current_log_loss = outcome.current_log_loss
+        settings.last_fit_applied = outcome.applied
+        fields = [
+            "reviews_since_fit",
+            "last_fit_at",
+            "last_fit_log_loss",
+            "last_fit_current_log_loss",
+            "last_fit_applied",
+        ]
+        if outcome.applied:
+            settings.parameters = list(fitted.parameters)
+            settings.parameters_fitted_at = settings.last_fit_at
+            settings.parameters_review_count = fitted.review_count
+            fields += ["parameters", "parameters_fitted_at", "parameters_review_count"]
+        settings.save(update_fields=[*fields, "updated_at"])
+        if outcome.applied:
+            learner_cards_rederive(user=user)
+    return outcome
