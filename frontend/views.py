@@ -26,7 +26,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from frontend import charts
-from frontend.forms import LearnerSettingsForm, ReviewForm, SignUpForm
+from frontend.forms import (
+    DeckPresetForm,
+    DeckPresetsForm,
+    LearnerSettingsForm,
+    ReviewForm,
+    SignUpForm,
+)
 from frontend.highlighting import mark_quotes
 from quizapp.bank.answer_forms import answer_from_form, answer_inputs, answer_text
 from quizapp.bank.grading import InvalidKey, MalformedAnswer, grade
@@ -34,14 +40,24 @@ from quizapp.bank.models import Deck, Question, Quote, Source
 from quizapp.bank.selectors import source_coverage
 from quizapp.classroom.selectors import assignments_due_for
 from quizapp.study.fitting import MIN_REVIEWS_FOR_FITTING
-from quizapp.study.models import Rating, ReviewSource
+from quizapp.study.models import DeckPreset, Rating, ReviewSource
 from quizapp.study.practice import proposed_rating
 from quizapp.study.progress import learner_progress, learner_today, session_summary
 from quizapp.study.scheduling import format_interval
-from quizapp.study.selectors import QueueEntry, deck_counts, queue_entry_for, study_queue
+from quizapp.study.selectors import (
+    QueueEntry,
+    deck_counts,
+    learner_presets,
+    queue_entry_for,
+    study_queue,
+)
 from quizapp.study.services import (
     Outcome,
     ReviewError,
+    deck_preset_assign,
+    deck_preset_create,
+    deck_preset_delete,
+    deck_preset_update,
     learner_settings_get,
     learner_settings_update,
     review_record,
@@ -465,13 +481,81 @@ def learner_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Your settings are saved.")
                 return redirect("learner_settings")
-        return render(request, "frontend/settings.html", _settings_page(settings, form), status=422)
-    return render(request, "frontend/settings.html", _settings_page(settings, form))
+        return _settings_page(request, settings, form=form, status=422)
+    return _settings_page(request, settings, form=form)
 
 
-def _settings_page(settings, form) -> dict:
-    return {
-        "form": form,
-        "settings": settings,
-        "min_reviews_for_fitting": MIN_REVIEWS_FOR_FITTING,
-    }
+def _settings_page(request, settings, *, form=None, decks_form=None, status=200) -> HttpResponse:
+    overview = learner_presets(user=request.user, settings=settings)
+    return render(
+        request,
+        "frontend/settings.html",
+        {
+            "form": form or LearnerSettingsForm.for_settings(settings),
+            "decks_form": decks_form or DeckPresetsForm.for_learner(overview),
+            "settings": settings,
+            "presets": overview.presets,
+            "min_reviews_for_fitting": MIN_REVIEWS_FOR_FITTING,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def deck_presets_save(request: HttpRequest) -> HttpResponse:
+    """Which preset each deck follows (one choice per deck on the settings page)."""
+    overview = learner_presets(user=request.user)
+    form = DeckPresetsForm.for_learner(overview, request.POST)
+    if not form.is_valid():
+        settings = learner_settings_get(user=request.user)
+        return _settings_page(request, settings, decks_form=form, status=422)
+    presets = {p.pk: p for p in DeckPreset.objects.filter(user=request.user)}
+    for deck, current in overview.deck_presets:
+        chosen = form.chosen(deck)
+        if chosen != current.id:
+            deck_preset_assign(
+                user=request.user, deck=deck, preset=None if chosen is None else presets[chosen]
+            )
+    messages.success(request, "Your decks’ presets are saved.")
+    return redirect("learner_settings")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deck_preset_edit(request: HttpRequest, preset_id: int | None = None) -> HttpResponse:
+    """Create a named preset (no id; it starts from the default's options) or change one of
+    the learner's own."""
+    preset = None
+    if preset_id is not None:
+        preset = get_object_or_404(DeckPreset, pk=preset_id, user=request.user)
+    data = request.POST if request.method == "POST" else None
+    form = DeckPresetForm.for_options(preset or learner_settings_get(user=request.user), data)
+    if data is not None and form.is_valid():
+        try:
+            if preset is None:
+                deck_preset_create(user=request.user, **form.cleaned_data)
+            else:
+                deck_preset_update(user=request.user, preset=preset, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"The preset “{form.cleaned_data['name']}” is saved.")
+            return redirect("learner_settings")
+    return render(
+        request,
+        "frontend/preset_form.html",
+        {"form": form, "preset": preset},
+        status=422 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_POST
+def deck_preset_remove(request: HttpRequest, preset_id: int) -> HttpResponse:
+    preset = get_object_or_404(DeckPreset, pk=preset_id, user=request.user)
+    deck_preset_delete(user=request.user, preset=preset)
+    messages.success(
+        request, f"The preset “{preset.name}” is deleted; its decks follow the default."
+    )
+    return redirect("learner_settings")

@@ -51,6 +51,14 @@ class LearnerSettingsSerializer(serializers.Serializer):
     time_zone = serializers.CharField(help_text="IANA time zone name.")
     day_start_hour = serializers.IntegerField(min_value=0, max_value=23)
     suspend_leeches = serializers.BooleanField()
+    learning_steps = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Minutes (the default preset's)."
+    )
+    relearning_steps = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Minutes (the default preset's)."
+    )
+    maximum_interval = serializers.IntegerField(help_text="Days (the default preset's).")
+    bury_related = serializers.BooleanField()
     personal_parameters = serializers.SerializerMethodField(
         help_text="Whether FSRS parameters fitted to the learner's reviews are in use "
         "(false: the defaults)."

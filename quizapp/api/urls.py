@@ -3,7 +3,17 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from quizapp.api.views import account, auth, classes, content, progress, quizzes, study, sync
+from quizapp.api.views import (
+    account,
+    auth,
+    classes,
+    content,
+    presets,
+    progress,
+    quizzes,
+    study,
+    sync,
+)
 from quizapp.api.views.docs import ApiDocsView
 from quizapp.api.views.not_found import NotFoundView
 
@@ -16,6 +26,9 @@ v1 = [
     path("me/settings", auth.MeSettingsApi.as_view(), name="me-settings"),
     path("decks", content.DeckListApi.as_view(), name="decks"),
     path("decks/<slug:slug>", content.DeckDetailApi.as_view(), name="deck"),
+    path("decks/<slug:slug>/preset", presets.DeckPresetApi.as_view(), name="deck-preset"),
+    path("presets", presets.PresetListApi.as_view(), name="presets"),
+    path("presets/<int:id>", presets.PresetDetailApi.as_view(), name="preset"),
     path("sources/<slug:slug>", content.SourceDetailApi.as_view(), name="source"),
     path("study/queue", study.StudyQueueApi.as_view(), name="study-queue"),
     path("reviews", study.ReviewsRecordApi.as_view(), name="reviews"),

@@ -38,6 +38,10 @@ class SchedulerConfig:
     desired_retention: float = 0.9
     tz: ZoneInfo = UTC_ZONE
     day_start_hour: int = 4
+    learning_steps: tuple[timedelta, ...] = (timedelta(minutes=1), timedelta(minutes=10))
+    relearning_steps: tuple[timedelta, ...] = (timedelta(minutes=10),)
+    maximum_interval: int = 36500
+    """Days."""
 
     @property
     def decay(self) -> float:
@@ -68,9 +72,30 @@ NEW_CARD = MemoryState()
 
 
 @lru_cache(maxsize=256)
-def _scheduler(parameters: tuple[float, ...], desired_retention: float) -> fsrs.Scheduler:
+def _scheduler_for(
+    parameters: tuple[float, ...],
+    desired_retention: float,
+    learning_steps: tuple[timedelta, ...],
+    relearning_steps: tuple[timedelta, ...],
+    maximum_interval: int,
+) -> fsrs.Scheduler:
     return fsrs.Scheduler(
-        parameters=parameters, desired_retention=desired_retention, enable_fuzzing=False
+        parameters=parameters,
+        desired_retention=desired_retention,
+        learning_steps=learning_steps,
+        relearning_steps=relearning_steps,
+        maximum_interval=maximum_interval,
+        enable_fuzzing=False,
+    )
+
+
+def _scheduler(config: SchedulerConfig) -> fsrs.Scheduler:
+    return _scheduler_for(
+        config.parameters,
+        config.desired_retention,
+        config.learning_steps,
+        config.relearning_steps,
+        config.maximum_interval,
     )
 
 
@@ -136,7 +161,7 @@ def apply_review(
     reviewed_at = review.reviewed_at.astimezone(UTC)
     today = day_number(reviewed_at, tz=config.tz, day_start_hour=config.day_start_hour)
     elapsed = elapsed_study_days(memory, today)
-    card, _ = _scheduler(config.parameters, config.desired_retention).review_card(
+    card, _ = _scheduler(config).review_card(
         _fsrs_card(memory, card_id, at=reviewed_at, elapsed=elapsed),
         fsrs.Rating(review.rating),
         reviewed_at,

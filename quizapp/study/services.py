@@ -13,18 +13,29 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from quizapp.bank.models import Question
+from quizapp.bank.models import Deck, DeckQuestion, Question
 from quizapp.study import review_days, scheduling
 from quizapp.study.days import day_bounds, study_day
 from quizapp.study.models import (
     LEECH_LAPSES,
     CardState,
+    DeckPreset,
+    DeckPresetAssignment,
     LearnerSettings,
     Review,
     ReviewSource,
+)
+from quizapp.study.presets import (
+    OPTION_FIELDS,
+    SCHEDULING_FIELDS,
+    Preset,
+    PresetLookup,
+    main_deck_presets,
+    preset_from,
 )
 from quizapp.study.scheduling import MemoryState, ReviewInput
 
@@ -108,13 +119,58 @@ def learner_settings_lock(*, user) -> LearnerSettings:
     return settings
 
 
-def scheduler_config(settings: LearnerSettings) -> scheduling.SchedulerConfig:
+def scheduler_config(
+    settings: LearnerSettings, preset: Preset | None = None
+) -> scheduling.SchedulerConfig:
+    """How a card of this learner is scheduled: their parameters, zone and day start, and the
+    options of the card's preset (the default preset's when none is given)."""
+    preset = preset or preset_from(settings)
     return scheduling.SchedulerConfig(
         parameters=tuple(settings.parameters or scheduling.DEFAULT_PARAMETERS),
-        desired_retention=settings.desired_retention,
+        desired_retention=preset.desired_retention,
         tz=scheduling.resolve_zone(settings.time_zone),
         day_start_hour=settings.day_start_hour,
+        learning_steps=preset.learning_step_times(),
+        relearning_steps=preset.relearning_step_times(),
+        maximum_interval=preset.maximum_interval,
     )
+
+
+def question_presets(*, user, settings: LearnerSettings, question_ids=None) -> PresetLookup:
+    """Which preset each question follows for this learner: its main deck's (the first deck in
+    study order listing it), else the default. `question_ids`: a list or a values() queryset;
+    None means every question the learner has a card for. No query when the learner has no
+    named preset assigned, two otherwise."""
+    default = preset_from(settings)
+    if not settings.has_deck_presets:
+        return PresetLookup(default=default, assigned={}, by_question={})
+    assigned = {
+        assignment.deck_id: preset_from(assignment.preset)
+        for assignment in DeckPresetAssignment.objects.filter(user=user).select_related("preset")
+    }
+    if not assigned:
+        return PresetLookup(default=default, assigned={}, by_question={})
+    return question_presets_extend(
+        PresetLookup(default=default, assigned=assigned, by_question={}),
+        user=user,
+        question_ids=question_ids,
+    )
+
+
+def question_presets_extend(presets: PresetLookup, *, user, question_ids=None) -> PresetLookup:
+    """`presets` knowing the presets of `question_ids` too (one query; none when the learner
+    has no named preset assigned, since every question then follows the default)."""
+    if not presets.assigned:
+        return presets
+    if question_ids is None:
+        question_ids = CardState.objects.filter(user=user).values("question_id")
+    memberships = (
+        DeckQuestion.objects.filter(question_id__in=question_ids)
+        .order_by("question_id", "deck__position", "deck__title", "deck_id")
+        .values_list("question_id", "deck_id")
+    )
+    found = main_deck_presets(presets.default, presets.assigned, memberships)
+    return replace(found, by_question={**presets.by_question, **found.by_question})
 
 
 def memory_of(card: CardState) -> MemoryState:
@@ -156,13 +212,22 @@ def _card_for_update(*, user, question: Question) -> CardState:
 
 
 def card_rederive(
-    *, card: CardState, settings: LearnerSettings, count_days: bool = True
+    *,
+    card: CardState,
+    settings: LearnerSettings,
+    count_days: bool = True,
+    preset: Preset | None = None,
 ) -> CardState:
     """Recompute a card's cached memory from its reviews (call inside a transaction).
 
     Also reclassifies each review's `state_before` and moves the per-day counts of those that
     changed (`count_days=False` when the caller rebuilds the learner's days afterwards).
+    `preset`: the card's, when the caller has looked it up.
     """
+    if preset is None:
+        preset = question_presets(
+            user=card.user_id, settings=settings, question_ids=[card.question_id]
+        ).for_question(card.question_id)
     reviews = list(
         Review.objects.for_card(card.user_id, card.question_id)
         .in_replay_order()
@@ -171,7 +236,7 @@ def card_rederive(
     memory, states = review_days.card_states_before(
         [ReviewInput(r.rating, r.reviewed_at) for r in reviews],
         reset_at=card.reset_at,
-        config=scheduler_config(settings),
+        config=scheduler_config(settings, preset),
         card_id=card.question_id,
     )
     changed = []
@@ -222,7 +287,13 @@ def _same_payload(review: Review, payload: ReviewPayload) -> bool:
 
 
 def _record_one(
-    payload: ReviewPayload, *, user, settings: LearnerSettings, question: Question | None, now
+    payload: ReviewPayload,
+    *,
+    user,
+    settings: LearnerSettings,
+    question: Question | None,
+    now,
+    presets: PresetLookup,
 ) -> ReviewResult:
     _validate(payload, user=user, now=now)
     existing = Review.objects.filter(user=user, uuid=payload.uuid).first()
@@ -254,18 +325,19 @@ def _record_one(
         # The same id arrived concurrently through another request and won the race.
         return _duplicate_or_conflict(Review.objects.get(user=user, uuid=payload.uuid), payload)
     _count_review(review, settings, sign=1)
+    preset = presets.for_question(question.pk)
     if extends:
         # The common case: the new review comes last, so it extends the cached replay.
         memory = scheduling.apply_review(
             memory_of(card),
             ReviewInput(payload.rating, payload.reviewed_at),
-            config=scheduler_config(settings),
+            config=scheduler_config(settings, preset),
             card_id=question.pk,
         )
         _store_memory(card, memory, settings)
     else:
         # A late (offline) review belongs somewhere in the past: replay the card in order.
-        card_rederive(card=card, settings=settings)
+        card_rederive(card=card, settings=settings, preset=preset)
     return ReviewResult(payload.uuid, Outcome.ACCEPTED, card=card)
 
 
@@ -310,8 +382,14 @@ def review_record(
         review_id, question.pk, rating, reviewed_at, duration_ms, source, device_id
     )
     settings = learner_settings_lock(user=user)
+    presets = question_presets(user=user, settings=settings, question_ids=[question.pk])
     result = _record_one(
-        payload, user=user, settings=settings, question=question, now=timezone.now()
+        payload,
+        user=user,
+        settings=settings,
+        question=question,
+        now=timezone.now(),
+        presets=presets,
     )
     _count_for_refit(settings, 1 if result.outcome == Outcome.ACCEPTED else 0)
     return result
@@ -333,6 +411,7 @@ def reviews_record_batch(
     questions = dict(questions or {})
     if missing := {p.question_id for p in payloads} - set(questions):
         questions |= Question.objects.in_bulk(missing)
+    presets = question_presets(user=user, settings=settings, question_ids=list(questions))
     now = timezone.now()
     batch = BatchResult()
     seen: dict[uuid.UUID, ReviewPayload] = {}
@@ -349,6 +428,7 @@ def reviews_record_batch(
                     settings=settings,
                     question=questions.get(payload.question_id),
                     now=now,
+                    presets=presets,
                 )
         except ReviewError as error:
             result = ReviewResult(
@@ -445,14 +525,17 @@ def card_reset(*, user, question: Question, now: datetime | None = None) -> Card
 
 
 def learner_cards_rederive(*, user, progress=None) -> int:
-    """Re-derive every card of a learner (after their parameters, retention or day changed),
-    then rebuild their per-day totals, whose day numbers and classes may all have moved."""
+    """Re-derive every card of a learner (after their parameters, time zone or day start
+    changed), then rebuild their per-day totals, whose day numbers and classes may all have
+    moved."""
     count = 0
     with transaction.atomic():
         settings = learner_settings_lock(user=user)
+        presets = question_presets(user=user, settings=settings)
         cards = CardState.objects.filter(user=user).select_for_update().order_by("pk")
         for card in cards:
-            card_rederive(card=card, settings=settings, count_days=False)
+            preset = presets.for_question(card.question_id)
+            card_rederive(card=card, settings=settings, count_days=False, preset=preset)
             count += 1
             if progress:
                 progress(count)
@@ -460,22 +543,43 @@ def learner_cards_rederive(*, user, progress=None) -> int:
     return count
 
 
-SCHEDULE_FIELDS = {"desired_retention", "time_zone", "day_start_hour"}
+def _cards_rederive_where_presets_changed(
+    *, user, settings: LearnerSettings, before: PresetLookup
+) -> int:
+    """Re-derive only the learner's cards whose preset's scheduling options differ from
+    `before` (a change of limits, or of another preset, leaves a card alone). Call inside the
+    transaction that made the change, with the learner locked."""
+    after = question_presets(user=user, settings=settings)
+    count = 0
+    for card in CardState.objects.filter(user=user).select_for_update().order_by("pk"):
+        preset = after.for_question(card.question_id)
+        if preset.scheduling != before.for_question(card.question_id).scheduling:
+            card_rederive(card=card, settings=settings, preset=preset)
+            count += 1
+    return count
+
+
+NAME_TAKEN = "You already have a preset with this name."
+
+SCHEDULE_FIELDS = {"time_zone", "day_start_hour"}
+"""Settings that move every card's study days: all of them are re-derived."""
+LEARNER_SETTINGS = {"time_zone", "day_start_hour", "suspend_leeches", *OPTION_FIELDS}
 
 
 @transaction.atomic
 def learner_settings_update(*, user, **changes) -> LearnerSettings:
-    """Change a learner's settings; cards are re-derived when scheduling inputs change.
+    """Change a learner's settings, the default preset's options included. A new time zone or
+    day start re-derives every card; new scheduling options of the default preset re-derive
+    only the cards that follow it.
 
-    Callers validate ranges (forms, serializers); the model's check constraints back them up.
+    Callers validate ranges (forms, serializers); the model's validators and check
+    constraints back them up.
     """
     settings = learner_settings_lock(user=user)
-    unknown = set(changes) - {
-        "desired_retention", "new_cards_per_day", "max_reviews_per_day", "time_zone",
-        "day_start_hour", "suspend_leeches",
-    }  # fmt: skip
+    unknown = set(changes) - LEARNER_SETTINGS
     if unknown:
         raise ValueError(f"not a learner setting: {', '.join(sorted(unknown))}")
+    before = question_presets(user=user, settings=settings)
     changed = {k for k, v in changes.items() if getattr(settings, k) != v}
     for name in changed:
         setattr(settings, name, changes[name])
@@ -483,7 +587,94 @@ def learner_settings_update(*, user, **changes) -> LearnerSettings:
     settings.save()
     if changed & SCHEDULE_FIELDS:
         learner_cards_rederive(user=user)
+    elif changed & SCHEDULING_FIELDS:
+        _cards_rederive_where_presets_changed(user=user, settings=settings, before=before)
     return settings
+
+
+def _preset_options(changes: dict) -> None:
+    unknown = set(changes) - set(OPTION_FIELDS)
+    if unknown:
+        raise ValueError(f"not a preset option: {', '.join(sorted(unknown))}")
+
+
+def _preset_save(preset: DeckPreset) -> None:
+    preset.full_clean(exclude=["user"])
+    try:
+        with transaction.atomic():
+            preset.save()
+    except IntegrityError:
+        raise ValidationError({"name": NAME_TAKEN}) from None
+
+
+@transaction.atomic
+def deck_preset_create(*, user, name: str, **options) -> DeckPreset:
+    """A new named preset; options not given are the default preset's."""
+    _preset_options(options)
+    settings = learner_settings_lock(user=user)
+    values = {field: getattr(settings, field) for field in OPTION_FIELDS} | options
+    preset = DeckPreset(user=user, name=name.strip(), **values)
+    if DeckPreset.objects.filter(user=user, name=preset.name).exists():
+        raise ValidationError({"name": NAME_TAKEN})
+    _preset_save(preset)
+    return preset
+
+
+@transaction.atomic
+def deck_preset_update(*, user, preset: DeckPreset, **changes) -> DeckPreset:
+    """Change a named preset; the cards that follow it are re-derived only when an option
+    that schedules them changed."""
+    _preset_options({k: v for k, v in changes.items() if k != "name"})
+    settings = learner_settings_lock(user=user)
+    preset = DeckPreset.objects.select_for_update().get(pk=preset.pk, user=user)
+    before = question_presets(user=user, settings=settings)
+    for name, value in changes.items():
+        setattr(preset, name, value.strip() if name == "name" else value)
+    if (
+        "name" in changes
+        and DeckPreset.objects.filter(user=user, name=preset.name).exclude(pk=preset.pk).exists()
+    ):
+        raise ValidationError({"name": NAME_TAKEN})
+    _preset_save(preset)
+    if set(changes) & SCHEDULING_FIELDS:
+        _cards_rederive_where_presets_changed(user=user, settings=settings, before=before)
+    return preset
+
+
+@transaction.atomic
+def deck_preset_delete(*, user, preset: DeckPreset) -> None:
+    """Delete a named preset; its decks follow the default preset again."""
+    settings = learner_settings_lock(user=user)
+    before = question_presets(user=user, settings=settings)
+    DeckPreset.objects.filter(pk=preset.pk, user=user).delete()
+    _deck_presets_noted(settings)
+    _cards_rederive_where_presets_changed(user=user, settings=settings, before=before)
+
+
+def _deck_presets_noted(settings: LearnerSettings) -> None:
+    settings.has_deck_presets = DeckPresetAssignment.objects.filter(
+        user_id=settings.user_id
+    ).exists()
+    LearnerSettings.objects.filter(pk=settings.pk).update(
+        has_deck_presets=settings.has_deck_presets
+    )
+
+
+@transaction.atomic
+def deck_preset_assign(*, user, deck: Deck, preset: DeckPreset | None) -> None:
+    """Give a deck one of the learner's named presets, or (None) the default preset back."""
+    settings = learner_settings_lock(user=user)
+    if preset is not None and preset.user_id != user.pk:
+        raise ValueError("a learner can only assign their own presets")
+    before = question_presets(user=user, settings=settings)
+    if preset is None:
+        DeckPresetAssignment.objects.filter(user=user, deck=deck).delete()
+    else:
+        DeckPresetAssignment.objects.update_or_create(
+            user=user, deck=deck, defaults={"preset": preset}
+        )
+    _deck_presets_noted(settings)
+    _cards_rederive_where_presets_changed(user=user, settings=settings, before=before)
 
 
 @dataclass(frozen=True)

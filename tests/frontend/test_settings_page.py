@@ -6,6 +6,10 @@ from tests.frontend.conftest import NOW, csrf_token, record
 VALID = {
     "desired_retention": "0.85",
     "new_cards_per_day": "15",
+    "max_reviews_per_day": "150",
+    "learning_steps": "1m 10m",
+    "relearning_steps": "10m",
+    "maximum_interval": "36500",
     "time_zone": "Asia/Yerevan",
     "day_start_hour": "5",
 }
@@ -66,7 +70,8 @@ def test_settings_are_each_learners_own(signed_in, learner, other_learner):
 
 def test_the_settings_page_takes_few_queries(signed_in, learner, django_assert_max_num_queries):
     LearnerSettings.objects.create(user=learner)
-    with django_assert_max_num_queries(3):
+    # Session, user, settings; the presets, their decks and the decks.
+    with django_assert_max_num_queries(6):
         signed_in.get("/settings/")
 
 

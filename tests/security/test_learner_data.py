@@ -30,8 +30,21 @@ from quizapp.quizzes.services import (
     attempt_submit,
     question_regrade,
 )
-from quizapp.study.models import CardState, LearnerSettings, Review, ReviewDay
-from quizapp.study.services import learner_settings_update, review_record
+from quizapp.study.models import (
+    CardState,
+    DeckPreset,
+    DeckPresetAssignment,
+    LearnerSettings,
+    Review,
+    ReviewDay,
+)
+from quizapp.study.services import (
+    deck_preset_assign,
+    deck_preset_create,
+    deck_preset_update,
+    learner_settings_update,
+    review_record,
+)
 from tests.factories import PASSWORD, QuestionFactory, QuizFactory, StudentFactory
 from tests.security.conftest import error_of, token_client
 
@@ -57,6 +70,9 @@ def answer(attempt, question, *, correct=True):
 def history(world):
     """The learner's study history: settings, reviews of two cards, an answered attempt."""
     learner_settings_update(user=world.learner, new_cards_per_day=7, time_zone="Asia/Yerevan")
+    deck_preset_update(user=world.learner, preset=world.preset, learning_steps=[5])
+    deck_preset_assign(user=world.learner, deck=world.deck, preset=world.preset)
+    deck_preset_create(user=world.other_learner, name="Someone else's")
     second = QuestionFactory(deck=world.deck)
     for days_ago in (5, 3, 1):
         review(world.learner, world.studyable, days_ago=days_ago)
@@ -84,6 +100,10 @@ def test_the_export_holds_everything_about_the_learner_and_nothing_else(history)
     assert data["profile"]["email"] == history.learner.email
     assert data["settings"]["new_cards_per_day"] == 7
     assert data["settings"]["time_zone"] == "Asia/Yerevan"
+    assert data["settings"]["learning_steps"] == [1, 10]
+    (preset,) = data["presets"]
+    assert (preset["name"], preset["learning_steps"]) == ("Exam", [5])
+    assert preset["decks"] == [history.deck.slug]
     stored = Review.objects.filter(user=history.learner).values_list("uuid", flat=True)
     assert {r["id"] for r in data["reviews"]} == {str(u) for u in stored}
     times = [r["reviewed_at"] for r in data["reviews"]]
@@ -137,11 +157,11 @@ def test_the_streamed_export_is_the_same_document(history, settings, monkeypatch
 
 
 def test_the_export_takes_a_constant_number_of_queries(history, django_assert_max_num_queries):
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):
         small = "".join(learner_data_json(user=history.learner))
     for _ in range(30):
         review(history.learner, QuestionFactory(deck=history.deck))
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):
         large = "".join(learner_data_json(user=history.learner))
     assert len(json.loads(large)["reviews"]) == len(json.loads(small)["reviews"]) + 30
 
@@ -214,6 +234,8 @@ def test_deleting_removes_the_personal_data_and_keeps_first_attempts_anonymised(
     assert not CardState.objects.filter(user_id=learner.pk).exists()
     assert not ReviewDay.objects.filter(user_id=learner.pk).exists()
     assert not LearnerSettings.objects.filter(user_id=learner.pk).exists()
+    assert not DeckPreset.objects.filter(user_id=learner.pk).exists()
+    assert not DeckPresetAssignment.objects.filter(user_id=learner.pk).exists()
     assert not Enrolment.objects.filter(student_id=learner.pk).exists()
     assert not AuthToken.objects.filter(user_id=learner.pk).exists()
     # The first submitted attempt of each quiz stays, with its answers, detached from anyone;
@@ -224,6 +246,7 @@ def test_deleting_removes_the_personal_data_and_keeps_first_attempts_anonymised(
     assert (outcome.attempts_anonymised, outcome.attempts_deleted) == (1, 2)
     # Everyone else's data is untouched.
     assert Review.objects.filter(user=history.other_learner).count() == 1
+    assert DeckPreset.objects.filter(user=history.other_learner).count() == 1
     assert User.objects.filter(pk=history.teacher.pk).exists()
 
 
