@@ -30,6 +30,7 @@ urlpatterns = [
     path("sources/<slug:slug>/", views.source_detail, name="source_detail"),
     path("settings/", views.learner_settings, name="learner_settings"),
     path("settings/decks/", views.deck_presets_save, name="deck_presets_save"),
+    path("settings/workload/", views.workload, name="workload"),
     path("settings/presets/new/", views.deck_preset_edit, name="deck_preset_new"),
     path("settings/presets/<int:preset_id>/", views.deck_preset_edit, name="deck_preset_edit"),
     path(

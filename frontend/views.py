@@ -40,7 +40,7 @@ from quizapp.bank.models import Deck, Question, Quote, Source
 from quizapp.bank.selectors import source_coverage
 from quizapp.classroom.selectors import assignments_due_for
 from quizapp.study.fitting import MIN_REVIEWS_FOR_FITTING
-from quizapp.study.models import DeckPreset, Rating, ReviewSource
+from quizapp.study.models import DeckPreset, Rating, ReviewSource, WorkloadSimulation
 from quizapp.study.practice import proposed_rating
 from quizapp.study.progress import learner_progress, learner_today, session_summary
 from quizapp.study.scheduling import format_interval
@@ -62,6 +62,7 @@ from quizapp.study.services import (
     learner_settings_update,
     review_record,
     review_undo,
+    workload_simulation_request,
 )
 from quizapp.study.sync import studyable_questions
 
@@ -496,9 +497,38 @@ def _settings_page(request, settings, *, form=None, decks_form=None, status=200)
             "settings": settings,
             "presets": overview.presets,
             "min_reviews_for_fitting": MIN_REVIEWS_FOR_FITTING,
+            **_workload_context(request.user, settings),
         },
         status=status,
     )
+
+
+def _workload_context(user, settings) -> dict:
+    simulation = WorkloadSimulation.objects.filter(user=user).first()
+    status = None if simulation is None else simulation.status
+    done = status == WorkloadSimulation.Status.DONE
+    return {
+        "simulation": simulation,
+        "simulation_busy": status in WorkloadSimulation.BUSY,
+        "workload": (
+            charts.workload_chart(simulation.result, current_retention=settings.desired_retention)
+            if done
+            else None
+        ),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def workload(request: HttpRequest) -> HttpResponse:
+    """The workload simulation: POST asks for one (run at once when small, else in the
+    background); GET is the section itself, which htmx polls while a simulation runs."""
+    if request.method == "POST":
+        workload_simulation_request(user=request.user)
+    if not request.htmx:
+        return redirect(reverse("learner_settings") + "#workload-heading")
+    settings = learner_settings_get(user=request.user)
+    return render(request, "frontend/_workload.html", _workload_context(request.user, settings))
 
 
 @login_required

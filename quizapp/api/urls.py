@@ -13,6 +13,7 @@ from quizapp.api.views import (
     quizzes,
     study,
     sync,
+    workload,
 )
 from quizapp.api.views.docs import ApiDocsView
 from quizapp.api.views.not_found import NotFoundView
@@ -24,6 +25,7 @@ v1 = [
     path("auth/logout-all", auth.LogoutAllApi.as_view(), name="logout-all"),
     path("me", account.MeApi.as_view(), name="me"),
     path("me/settings", auth.MeSettingsApi.as_view(), name="me-settings"),
+    path("me/workload", workload.WorkloadApi.as_view(), name="me-workload"),
     path("decks", content.DeckListApi.as_view(), name="decks"),
     path("decks/<slug:slug>", content.DeckDetailApi.as_view(), name="deck"),
     path("decks/<slug:slug>/preset", presets.DeckPresetApi.as_view(), name="deck-preset"),

@@ -326,3 +326,28 @@ class DeckPresetAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deck_id} → {self.preset_id}"
+
+
+class WorkloadSimulation(models.Model):
+    """A learner's latest workload simulation (`quizapp.study.simulation`): asked for, run in
+    the background when large, and its result kept until they ask again."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    BUSY = (Status.QUEUED, Status.RUNNING)
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workload_simulation"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0, help_text="Share done, 0 to 1.")
+    requested_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"workload of {self.user_id}: {self.status}"

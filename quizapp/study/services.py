@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from quizapp.bank.models import Deck, DeckQuestion, Question
@@ -28,6 +29,7 @@ from quizapp.study.models import (
     LearnerSettings,
     Review,
     ReviewSource,
+    WorkloadSimulation,
 )
 from quizapp.study.presets import (
     OPTION_FIELDS,
@@ -41,6 +43,7 @@ from quizapp.study.scheduling import MemoryState, ReviewInput
 
 if TYPE_CHECKING:
     from quizapp.study.fitting import FittedParameters
+    from quizapp.study.simulation import Habits
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_BATCH = 500
@@ -762,3 +765,204 @@ def learner_parameters_fit(*, user, progress=None) -> ParameterFit | None:
         if outcome.applied:
             learner_cards_rederive(user=user)
     return outcome
+
+
+# --------------------------------------------------------------------------------------------
+# Workload simulation
+# --------------------------------------------------------------------------------------------
+
+INLINE_SIMULATION_CARDS = 250
+"""Cards (started, and new ones the horizon can introduce) up to which a simulation of every
+retention takes about a second on one core and runs in the request; more go to the worker."""
+HABIT_MINIMUM = 20
+"""Reviews of one kind a learner's own shares and times need before they replace the
+defaults."""
+SIMULATION_STALE = timedelta(minutes=10)
+"""A simulation queued or running for longer is taken as lost (a worker stopped) and redone."""
+
+
+def workload_habits(*, user) -> "Habits":
+    """How the learner answers and how long each kind of review takes them, from their own
+    history where it has enough reviews of that kind (one query)."""
+    from django.db.models import Avg, Count
+    from django.db.models.functions import Least
+
+    from quizapp.study.simulation import DEFAULT_SECONDS, Habits
+
+    rows = (
+        Review.objects.filter(user=user, state_before__isnull=False)
+        .values("state_before", "rating")
+        .annotate(
+            count=Count("pk"),
+            # Answer times are capped at a minute (a card left open is not a minute's work).
+            seconds=Avg(Least(F("duration_ms"), 60_000), filter=Q(duration_ms__gt=0)) / 1000.0,
+        )
+        .order_by()
+    )
+    kinds = {
+        scheduling.NEW: "new",
+        scheduling.REVIEW: "review",
+        scheduling.LEARNING: "step",
+        scheduling.RELEARNING: "step",
+    }
+    counts = {kind: [0, 0, 0, 0] for kind in DEFAULT_SECONDS}
+    seconds = {kind: [[0.0, 0] for _ in range(4)] for kind in DEFAULT_SECONDS}
+    for row in rows:
+        kind, rating = kinds[row["state_before"]], row["rating"]
+        counts[kind][rating - 1] += row["count"]
+        if row["seconds"] is not None:
+            seconds[kind][rating - 1][0] += row["seconds"] * row["count"]
+            seconds[kind][rating - 1][1] += row["count"]
+    defaults = Habits()
+
+    def shares(kind, default, ratings):
+        picked = [counts[kind][r - 1] for r in ratings]
+        return tuple(c / sum(picked) for c in picked) if sum(picked) >= HABIT_MINIMUM else default
+
+    return Habits(
+        first_ratings=shares("new", defaults.first_ratings, (1, 2, 3, 4)),
+        recall_ratings=shares("review", defaults.recall_ratings, (2, 3, 4)),
+        step_ratings=shares("step", defaults.step_ratings, (1, 2, 3, 4)),
+        seconds={
+            kind: tuple(
+                total / n if n >= HABIT_MINIMUM else DEFAULT_SECONDS[kind][index]
+                for index, (total, n) in enumerate(seconds[kind])
+            )
+            for kind in DEFAULT_SECONDS
+        },
+    )
+
+
+@dataclass(frozen=True)
+class WorkloadInputs:
+    cards: list
+    config: scheduling.SchedulerConfig
+    new_per_day: int
+    reviews_per_day: int
+    personal_parameters: bool
+    habits: "Habits | None" = None
+
+    @property
+    def size(self) -> int:
+        return len(self.cards)
+
+
+def workload_inputs(*, user) -> WorkloadInputs:
+    """What the simulation starts from: the learner's started cards (as stored), the new cards
+    the year could introduce, their parameters, zone and default preset's steps, and the daily
+    limits of all their presets together (each preset's limits apply to its own cards)."""
+    from quizapp.study.simulation import HORIZONS, SimulatedCard
+    from quizapp.study.sync import studyable_questions
+
+    settings = learner_settings_get(user=user)
+    presets = question_presets(user=user, settings=settings, question_ids=[])
+    in_use = presets.presets
+    new_per_day = sum(p.new_cards_per_day for p in in_use)
+    cards = [
+        SimulatedCard(memory_of(card))
+        for card in CardState.objects.filter(
+            user=user,
+            suspended=False,
+            state__gt=CardState.State.NEW,
+            question__status=Question.Status.PUBLISHED,
+        )
+    ]
+    started_or_suspended = CardState.objects.filter(user=user, question=OuterRef("pk")).filter(
+        Q(state__gt=CardState.State.NEW) | Q(suspended=True)
+    )
+    unstarted = studyable_questions(user=user).exclude(Exists(started_or_suspended)).count()
+    cards += [SimulatedCard(scheduling.NEW_CARD)] * min(unstarted, new_per_day * max(HORIZONS))
+    return WorkloadInputs(
+        cards=cards,
+        config=scheduler_config(settings),
+        new_per_day=new_per_day,
+        reviews_per_day=sum(p.max_reviews_per_day for p in in_use),
+        personal_parameters=settings.parameters is not None,
+    )
+
+
+def _workload_result(inputs: WorkloadInputs, *, now, progress=None) -> dict:
+    from quizapp.study.simulation import simulate_workload
+
+    result = simulate_workload(
+        inputs.cards,
+        config=inputs.config,
+        habits=inputs.habits,
+        new_per_day=inputs.new_per_day,
+        reviews_per_day=inputs.reviews_per_day,
+        start=now,
+        progress=progress,
+    )
+    return {
+        **result.as_dict(),
+        "personal_parameters": inputs.personal_parameters,
+        "new_cards_per_day": inputs.new_per_day,
+        "max_reviews_per_day": inputs.reviews_per_day,
+    }
+
+
+def workload_simulation_request(*, user, now: datetime | None = None) -> WorkloadSimulation:
+    """Simulate the learner's workload: at once when it is small (about a second), else in the
+    background (`simulate_learner_workload`), whose progress the row shows. A simulation already
+    queued or running is not asked for twice."""
+    now = now or timezone.now()
+    simulation = WorkloadSimulation.objects.filter(user=user).first()
+    if (
+        simulation is not None
+        and simulation.status in WorkloadSimulation.BUSY
+        and now - simulation.requested_at < SIMULATION_STALE
+    ):
+        return simulation
+    inputs = replace(workload_inputs(user=user), habits=workload_habits(user=user))
+    small = inputs.size <= INLINE_SIMULATION_CARDS
+    Status = WorkloadSimulation.Status
+    simulation, _ = WorkloadSimulation.objects.update_or_create(
+        user=user,
+        defaults={
+            "status": Status.RUNNING if small else Status.QUEUED,
+            "progress": 0.0,
+            "requested_at": now,
+            "finished_at": None,
+            "result": None,
+        },
+    )
+    if small:
+        return _workload_finish(simulation, _workload_result(inputs, now=now))
+    from quizapp.study.tasks import simulate_learner_workload
+
+    user_id = user.pk
+    transaction.on_commit(lambda: simulate_learner_workload.enqueue(user_id=user_id))
+    return simulation
+
+
+def _workload_finish(simulation: WorkloadSimulation, result: dict) -> WorkloadSimulation:
+    simulation.status = WorkloadSimulation.Status.DONE
+    simulation.progress = 1.0
+    simulation.finished_at = timezone.now()
+    simulation.result = result
+    simulation.save(update_fields=["status", "progress", "finished_at", "result"])
+    return simulation
+
+
+def workload_simulation_run(*, user) -> WorkloadSimulation | None:
+    """Run a queued simulation (the background task): progress is written after each desired
+    retention, so the page and the API can show it. None if there is nothing queued."""
+    simulation = WorkloadSimulation.objects.filter(user=user).first()
+    if simulation is None or simulation.status == WorkloadSimulation.Status.DONE:
+        return simulation
+    WorkloadSimulation.objects.filter(pk=simulation.pk).update(
+        status=WorkloadSimulation.Status.RUNNING, progress=0.0
+    )
+    inputs = replace(workload_inputs(user=user), habits=workload_habits(user=user))
+
+    def progress(done: int, total: int) -> None:
+        WorkloadSimulation.objects.filter(pk=simulation.pk).update(progress=done / total)
+
+    try:
+        result = _workload_result(inputs, now=simulation.requested_at, progress=progress)
+    except Exception:
+        WorkloadSimulation.objects.filter(pk=simulation.pk).update(
+            status=WorkloadSimulation.Status.FAILED, finished_at=timezone.now()
+        )
+        raise
+    return _workload_finish(simulation, result)

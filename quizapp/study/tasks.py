@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.tasks import task
 
-from quizapp.study.services import learner_parameters_fit
+from quizapp.study.services import learner_parameters_fit, workload_simulation_run
 
 
 @task
@@ -22,3 +22,11 @@ def fit_learner_parameters(*, user_id: int) -> dict:
         "log_loss": fit.log_loss,
         "current_log_loss": fit.current_log_loss,
     }
+
+
+@task
+def simulate_learner_workload(*, user_id: int) -> dict:
+    """Run a learner's queued workload simulation (too large to run in the request)."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    simulation = None if user is None else workload_simulation_run(user=user)
+    return {"user_id": user_id, "status": None if simulation is None else simulation.status}

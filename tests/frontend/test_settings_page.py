@@ -70,8 +70,8 @@ def test_settings_are_each_learners_own(signed_in, learner, other_learner):
 
 def test_the_settings_page_takes_few_queries(signed_in, learner, django_assert_max_num_queries):
     LearnerSettings.objects.create(user=learner)
-    # Session, user, settings; the presets, their decks and the decks.
-    with django_assert_max_num_queries(6):
+    # Session, user, settings; the presets, their decks and the decks; the workload simulation.
+    with django_assert_max_num_queries(7):
         signed_in.get("/settings/")
 
 

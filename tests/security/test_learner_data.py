@@ -37,6 +37,7 @@ from quizapp.study.models import (
     LearnerSettings,
     Review,
     ReviewDay,
+    WorkloadSimulation,
 )
 from quizapp.study.services import (
     deck_preset_assign,
@@ -44,6 +45,7 @@ from quizapp.study.services import (
     deck_preset_update,
     learner_settings_update,
     review_record,
+    workload_simulation_request,
 )
 from tests.factories import PASSWORD, QuestionFactory, QuizFactory, StudentFactory
 from tests.security.conftest import error_of, token_client
@@ -228,6 +230,7 @@ def test_deleting_removes_the_personal_data_and_keeps_first_attempts_anonymised(
     second_try = attempt_start(user=learner, quiz=history.class_quiz)
     attempt_submit(attempt=second_try)
     kept_id = history.submitted.pk
+    workload_simulation_request(user=learner)
     outcome = learner_delete(user=learner)
     assert not User.objects.filter(pk=learner.pk).exists()
     assert not Review.objects.filter(user_id=learner.pk).exists()
@@ -235,6 +238,7 @@ def test_deleting_removes_the_personal_data_and_keeps_first_attempts_anonymised(
     assert not ReviewDay.objects.filter(user_id=learner.pk).exists()
     assert not LearnerSettings.objects.filter(user_id=learner.pk).exists()
     assert not DeckPreset.objects.filter(user_id=learner.pk).exists()
+    assert not WorkloadSimulation.objects.filter(user_id=learner.pk).exists()
     assert not DeckPresetAssignment.objects.filter(user_id=learner.pk).exists()
     assert not Enrolment.objects.filter(student_id=learner.pk).exists()
     assert not AuthToken.objects.filter(user_id=learner.pk).exists()

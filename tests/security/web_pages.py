@@ -39,6 +39,7 @@ PAGES: dict[str, Page] = {
     "source_detail": Page(SHARED, ("GET",)),
     "learner_settings": Page(OWN, ("GET", "POST")),
     "deck_presets_save": Page(OWN, ("POST",)),
+    "workload": Page(OWN, ("GET", "POST"), html=False),  # a section for htmx; else a redirect
     "deck_preset_new": Page(OWN, ("GET", "POST")),
     "deck_preset_edit": Page(OBJECT, ("GET", "POST")),
     "deck_preset_delete": Page(OBJECT, ("POST",), html=False),
