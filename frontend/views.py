@@ -47,6 +47,7 @@ from quizapp.study.scheduling import format_interval
 from quizapp.study.selectors import (
     QueueEntry,
     deck_counts,
+    exam_outlook,
     learner_presets,
     queue_entry_for,
     study_queue,
@@ -98,6 +99,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "decks": [row for row in deck_counts(user=request.user, now=now) if row.total],
             "today": learner_today(user=request.user, now=now),
+            "exams": exam_outlook(user=request.user, now=now),
             "assignments": list(assignments_due_for(request.user, now)[:10]),
         },
     )

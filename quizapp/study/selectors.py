@@ -1,10 +1,11 @@
 """Reads for studying: the queue and the per-deck counts, each in a constant number of queries."""
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.db.models import (
+    Case,
     Count,
     Exists,
     ExpressionWrapper,
@@ -15,13 +16,16 @@ from django.db.models import (
     Q,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Cast
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
 from quizapp.bank.models import Deck, DeckQuestion, Question
 from quizapp.study import scheduling
 from quizapp.study.days import day_bounds, study_day
+from quizapp.study.exams import Exam, daily_share, exam_threshold, exams_for
 from quizapp.study.models import (
     CardState,
     DeckPreset,
@@ -30,6 +34,7 @@ from quizapp.study.models import (
     Review,
 )
 from quizapp.study.presets import Preset, PresetLookup, preset_from
+from quizapp.study.review_days import day_date
 from quizapp.study.services import (
     learner_settings_get,
     memory_of,
@@ -76,8 +81,9 @@ def _active_cards(user, now: datetime):
     )
 
 
-def _new_questions(user, deck: Deck | None, now: datetime):
-    """Published questions in the deck (or any deck) that the learner has not started."""
+def _new_questions(user, deck: Deck | int | None, now: datetime):
+    """Published questions in the deck (a deck or its id; None: any deck) that the learner
+    has not started."""
     started = CardState.objects.filter(
         user=user, question=OuterRef("pk"), state__gt=CardState.State.NEW
     )
@@ -178,6 +184,135 @@ def _within_allowance(
     return sorted(picked, key=key)[:room]
 
 
+@dataclass(frozen=True)
+class ExamPlan:
+    """Where a learner stands for one upcoming exam (`quizapp.study.exams`)."""
+
+    exam: Exam
+    exam_day: int
+    """Its study day number."""
+    days_left: int
+    """Study days before the exam, today included (0 on the exam day)."""
+    target: float
+    """The desired retention of the deck's preset."""
+    threshold: float
+    """`exam_threshold(target, decay)`: elapsed days per day of stability at the target."""
+    started_at_risk: int
+    """Started cards of the deck below the target on the exam day unless reviewed before."""
+    unstarted: int
+    """Cards of the deck not started yet."""
+    share_today: int
+    """Started at-risk cards the queue brings forward today."""
+
+    @property
+    def cards_to_review(self) -> int:
+        return self.started_at_risk + self.unstarted
+
+    def _margin(self):
+        """Elapsed study days at the exam beyond the target's: positive when at risk (no
+        power function needed: `exam_threshold`)."""
+        return ExpressionWrapper(
+            Value(float(self.exam_day))
+            - F("last_review_day")
+            - Value(self.threshold) * F("stability"),
+            output_field=FloatField(),
+        )
+
+    def at_risk(self) -> Q:
+        """Started cards below the target on the exam day unless reviewed before it."""
+        return Q(GreaterThan(self._margin(), 0.0))
+
+    def on_track(self) -> Q:
+        return Q(LessThanOrEqual(self._margin(), 0.0))
+
+
+def exam_plans(
+    *, user, settings: LearnerSettings, presets: PresetLookup, day: StudyDay
+) -> list[ExamPlan]:
+    """The learner's upcoming exams with their cards at risk, and today's share of them (two
+    queries per exam, and one to find the exams)."""
+    today = day_date(day.number)
+    decay = tuple(settings.parameters or scheduling.DEFAULT_PARAMETERS)[20]
+    plans = []
+    for exam in exams_for(user=user, today=today):
+        exam_day = day.number + (exam.day - today).days
+        target = presets.for_deck(exam.deck_id).desired_retention
+        plan = ExamPlan(
+            exam=exam,
+            exam_day=exam_day,
+            days_left=exam_day - day.number,
+            target=target,
+            threshold=exam_threshold(target, decay),
+            started_at_risk=0,
+            unstarted=0,
+            share_today=0,
+        )
+        cards = CardState.objects.filter(
+            user=user,
+            suspended=False,
+            state__gt=CardState.State.NEW,
+            question__status=Question.Status.PUBLISHED,
+            question__memberships__deck_id=exam.deck_id,
+        )
+        counts = cards.aggregate(
+            at_risk=Count("pk", filter=plan.at_risk()),
+            done_today=Count("pk", filter=Q(last_review_day=day.number) & plan.on_track()),
+        )
+        unstarted = _new_questions(user, exam.deck_id, day.start)
+        plans.append(
+            replace(
+                plan,
+                started_at_risk=counts["at_risk"],
+                unstarted=unstarted.count(),
+                share_today=daily_share(
+                    at_risk=counts["at_risk"],
+                    done_today=counts["done_today"],
+                    days_left=plan.days_left,
+                ),
+            )
+        )
+    return plans
+
+
+def exam_outlook(*, user, now: datetime | None = None) -> list[ExamPlan]:
+    """The learner's upcoming exams and the cards to review before each (for the home page
+    and the progress API): three queries, and two per exam."""
+    now = now or timezone.now()
+    settings = learner_settings_get(user=user)
+    presets = question_presets(user=user, settings=settings, question_ids=[])
+    day = study_day_of(settings, now)
+    return exam_plans(user=user, settings=settings, presets=presets, day=day)
+
+
+def _brought_forward(
+    cards, *, plans: list[ExamPlan], day: StudyDay, room: int, taken: set[int]
+) -> list[CardState]:
+    """Today's share of each exam's at-risk cards that are not due today, lowest recall on the
+    exam day first, up to `room` in all (one query per exam with a share left)."""
+    picked: list[CardState] = []
+    for plan in plans:
+        share = min(plan.share_today, room - len(picked))
+        if share <= 0:
+            continue
+        recall_order = ExpressionWrapper(
+            (Value(float(plan.exam_day)) - F("last_review_day")) / F("stability"),
+            output_field=FloatField(),
+        )
+        rows = (
+            cards.filter(plan.at_risk(), question__memberships__deck_id=plan.exam.deck_id)
+            .filter(state=CardState.State.REVIEW, due__gte=day.end)
+            .exclude(pk__in=taken)
+            .annotate(exam_order=recall_order)
+            .select_related("question")
+            .order_by("-exam_order", "pk")[:share]
+        )
+        for card in rows:
+            if card.pk not in taken:
+                taken.add(card.pk)
+                picked.append(card)
+    return picked
+
+
 def study_queue(
     *, user, deck: Deck | None = None, limit: int = 20, now: datetime | None = None
 ) -> list[QueueEntry]:
@@ -186,12 +321,16 @@ def study_queue(
     1. learning and relearning cards that are due now (soonest first);
     2. review cards due by the end of the learner's study day, lowest predicted recall first
        (elapsed study days / stability, highest first, which orders recall the same way);
-    3. new cards, in deck order, up to what is left of today's new-card allowance.
+    3. with an exam coming (`quizapp.study.exams`), today's share of the exam deck's cards
+       that would be below the target on the exam day, brought forward;
+    4. new cards, in deck order (an exam's deck first), up to what is left of today's
+       new-card allowance.
 
     Each card follows its main deck's preset (`quizapp.study.presets`): its options schedule
     it and its daily limits cap how many such cards come today. Suspended and buried cards are
-    left out. Six queries whatever the collection's size; with named presets, seven and two
-    for each preset (the default included) with room left today.
+    left out. Seven queries whatever the collection's size; two more for each exam coming;
+    with named presets, three more and two for each preset (the default included) with room
+    left today.
     """
     now = now or timezone.now()
     settings = learner_settings_get(user=user)
@@ -222,16 +361,35 @@ def study_queue(
         order=("-overdue", "due", "pk"),
         room=room,
     )
+    plans = exam_plans(user=user, settings=settings, presets=presets, day=day)
+    if deck is not None:
+        plans = [plan for plan in plans if plan.exam.deck_id == deck.pk]
+    forward = _brought_forward(
+        cards,
+        plans=plans,
+        day=day,
+        room=min(room - len(due_reviews), sum(review_allowance.left.values()) - len(due_reviews)),
+        taken={card.pk for card in due_reviews},
+    )
+    exam_decks = [plan.exam.deck_id for plan in plans if plan.unstarted]
     new_questions = _within_allowance(
         _new_questions(user, deck, now).annotate(
-            deck_order=Min(F("memberships__deck__position") * 100_000 + F("memberships__position"))
+            deck_order=Min(
+                Case(
+                    When(memberships__deck_id__in=exam_decks, then=Value(0)),
+                    default=Value(1_000_000_000),
+                )
+                + F("memberships__deck__position") * 100_000
+                + F("memberships__position")
+            )
         ),
         allowance=new_allowance,
         presets=presets,
         question_field="pk",
         order=("deck_order", "pk"),
-        room=room - len(due_reviews),
+        room=room - len(due_reviews) - len(forward),
     )
+    due_reviews += forward
     presets = question_presets_extend(
         presets,
         user=user,

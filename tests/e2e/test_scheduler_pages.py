@@ -62,3 +62,39 @@ def test_preset_and_workload_pages_fit_a_phone(new_page, seeded, axe_check):
     page.get_by_role("link", name="New preset…").click()
     no_sideways_scroll(page)
     axe_check(page, "phone-preset-new", schemes=None)
+
+
+def test_the_home_page_says_how_many_cards_to_review_before_an_exam(new_page, seeded, axe_check):
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from quizapp.bank.models import Deck
+    from quizapp.classroom.models import Classroom
+    from quizapp.classroom.services import assignment_create
+
+    teacher = get_user_model().objects.get(username="teacher")
+    classroom = Classroom.objects.get(teachers=teacher)
+    deck = Deck.objects.get(slug="russia-role")
+    exam = (timezone.now() + timedelta(days=10)).date()
+    assignment_create(
+        classroom=classroom,
+        by=teacher,
+        deck=deck,
+        due_at=timezone.now() + timedelta(days=9),
+        exam_date=exam,
+    )
+    total = deck.memberships.filter(question__status="published").count()
+    for viewport, name in ((None, "home-exam"), (PHONE, "phone-home-exam")):
+        page = new_page(viewport=viewport) if viewport else new_page()
+        log_in(page, "ani", "quizapp-student")
+        notice = page.locator(".notice.exam")
+        expect(notice).to_contain_text(
+            f"{total} cards to review before the exam on {exam:%a} {exam.day} {exam:%b}"
+        )
+        expect(notice).to_contain_text(f"{deck.title} ({classroom.name})")
+        no_sideways_scroll(page)
+        axe_check(page, name, schemes=("light", "dark") if viewport is None else None)
+        notice.get_by_role("link", name=f"Study {deck.title} for the exam").click()
+        expect(page.locator(".badge-new")).to_be_visible()  # the exam deck's new cards
