@@ -27,21 +27,30 @@ from knox.models import AuthToken
 from quizapp.classroom.models import Enrolment
 from quizapp.quizzes.models import Attempt, AttemptQuestion
 from quizapp.quizzes.selectors import AttemptView, attempt_view, shown_answer
-from quizapp.study.models import CardState, LearnerSettings, Review
+from quizapp.study.models import (
+    CardState,
+    DeckPreset,
+    DeckPresetAssignment,
+    LearnerSettings,
+    Review,
+)
+from quizapp.study.presets import OPTION_FIELDS
 
 FORMAT = "quizapp-learner-data"
 VERSION = 2  # 2: quiz answers by option text, questions by id (not slug)
 CHUNK_ROWS = 2000
 CARD_STATES = {value: label.lower() for value, label in CardState.State.choices}
 SETTINGS_FIELDS = (
-    "desired_retention",
-    "new_cards_per_day",
-    "max_reviews_per_day",
+    *OPTION_FIELDS,
     "time_zone",
     "day_start_hour",
     "suspend_leeches",
     "parameters",
     "parameters_fitted_at",
+    "last_fit_at",
+    "last_fit_log_loss",
+    "last_fit_current_log_loss",
+    "last_fit_applied",
     "updated_at",
 )
 
@@ -74,9 +83,28 @@ def _settings(user) -> dict:
     # Read without creating: a learner who never opened the settings has the defaults.
     settings = LearnerSettings.objects.filter(user=user).first() or LearnerSettings(user=user)
     values = {name: getattr(settings, name) for name in SETTINGS_FIELDS}
-    values["parameters_fitted_at"] = _time(values["parameters_fitted_at"])
-    values["updated_at"] = _time(values["updated_at"])
+    for name in ("parameters_fitted_at", "last_fit_at", "updated_at"):
+        values[name] = _time(values[name])
     return values
+
+
+def _presets(user) -> list[dict]:
+    """The learner's named deck presets, each with the slugs of the decks given it."""
+    decks: dict[int, list[str]] = defaultdict(list)
+    for preset_id, slug in (
+        DeckPresetAssignment.objects.filter(user=user)
+        .order_by("deck__slug")
+        .values_list("preset_id", "deck__slug")
+    ):
+        decks[preset_id].append(slug)
+    return [
+        {
+            "name": preset.name,
+            **{name: getattr(preset, name) for name in OPTION_FIELDS},
+            "decks": decks[preset.pk],
+        }
+        for preset in DeckPreset.objects.filter(user=user).order_by("name", "pk")
+    ]
 
 
 def _reviews(user) -> Iterator[dict]:
@@ -239,6 +267,7 @@ def learner_data_sections(*, user, now: datetime | None = None) -> dict[str, Any
         "exported_at": _time(now),
         "profile": _profile(user),
         "settings": _settings(user),
+        "presets": _presets(user),
         "reviews": _reviews(user),
         "cards": _cards(user),
         "quiz_attempts": _attempts(user, now),

@@ -30,7 +30,7 @@ class EnrolmentInline(admin.TabularInline):
 
 class AssignmentInline(admin.TabularInline):
     model = Assignment
-    fields = ("quiz", "deck", "due_at")
+    fields = ("quiz", "deck", "due_at", "exam_date")
     extra = 1
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

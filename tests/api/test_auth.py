@@ -236,7 +236,42 @@ def test_me_shows_the_user_and_settings(api, learner, django_assert_max_num_quer
         "time_zone",
         "day_start_hour",
         "suspend_leeches",
+        "learning_steps",
+        "relearning_steps",
+        "maximum_interval",
+        "bury_related",
+        "personal_parameters",
+        "parameters_fitted_at",
+        "parameters_review_count",
+        "last_fit",
         "updated_at",
+    }
+    assert body["settings"]["last_fit"] is None
+    assert body["settings"]["personal_parameters"] is False
+
+
+def test_me_shows_how_the_last_refit_was_judged(api, learner):
+    from datetime import UTC, datetime
+
+    from quizapp.study.models import LearnerSettings
+
+    fitted_at = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    LearnerSettings.objects.update_or_create(
+        user=learner,
+        defaults={
+            "last_fit_at": fitted_at,
+            "last_fit_log_loss": 0.4213,
+            "last_fit_current_log_loss": 0.4102,
+            "last_fit_applied": False,
+        },
+    )
+    settings = api.get("/api/v1/me").json()["settings"]
+    assert settings["personal_parameters"] is False
+    assert settings["last_fit"] == {
+        "at": "2026-03-02T12:00:00Z",
+        "log_loss": 0.4213,
+        "current_log_loss": 0.4102,
+        "applied": False,
     }
 
 

@@ -170,6 +170,11 @@ enabled = false
 max-examples = {MAX_EXAMPLES}
 database = "none"
 
+# More scenarios than operations get examples: links between the preset operations must not
+# crowd out the attempt reads the peer check replays.
+[phases.stateful.generation]
+max-examples = {2 * MAX_EXAMPLES}
+
 [checks]
 enabled = true
 

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from quizapp.classroom.services import assignment_create, classroom_join
 from quizapp.quizzes.services import attempt_start, attempt_submit
+from quizapp.study.services import deck_preset_create
 from tests.factories import (
     PASSWORD,
     ChoiceQuestionFactory,
@@ -107,6 +108,7 @@ class World:
     classroom: object
     attempt: object  # the learner's, in progress
     submitted: object  # the learner's, submitted
+    preset: object = None  # the learner's named deck preset
 
 
 @pytest.fixture
@@ -134,7 +136,8 @@ def world(db, learner, other_learner, teacher) -> World:
     submitted = attempt_start(user=learner, quiz=class_quiz)
     attempt_submit(attempt=submitted)
     attempt = attempt_start(user=learner, quiz=public_quiz)
+    preset = deck_preset_create(user=learner, name="Exam")
     return World(
         learner, other_learner, teacher, deck, source, studyable, quiz_only, draft,
-        public_quiz, class_quiz, classroom, attempt, submitted,
+        public_quiz, class_quiz, classroom, attempt, submitted, preset,
     )  # fmt: skip

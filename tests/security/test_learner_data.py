@@ -32,8 +32,23 @@ from quizapp.quizzes.services import (
     attempt_submit,
     question_regrade,
 )
-from quizapp.study.models import CardState, LearnerSettings, Review, ReviewDay
-from quizapp.study.services import learner_settings_update, review_record
+from quizapp.study.models import (
+    CardState,
+    DeckPreset,
+    DeckPresetAssignment,
+    LearnerSettings,
+    Review,
+    ReviewDay,
+    WorkloadSimulation,
+)
+from quizapp.study.services import (
+    deck_preset_assign,
+    deck_preset_create,
+    deck_preset_update,
+    learner_settings_update,
+    review_record,
+    workload_simulation_request,
+)
 from tests.api.quiz_data import ORDER, PAIRS, question_of_each_type
 from tests.factories import PASSWORD, QuestionFactory, QuizFactory, StudentFactory
 from tests.security.conftest import error_of, session_keys_of, token_client
@@ -60,6 +75,9 @@ def answer(attempt, question, *, correct=True):
 def history(world):
     """The learner's study history: settings, reviews of two cards, an answered attempt."""
     learner_settings_update(user=world.learner, new_cards_per_day=7, time_zone="Asia/Yerevan")
+    deck_preset_update(user=world.learner, preset=world.preset, learning_steps=[5])
+    deck_preset_assign(user=world.learner, deck=world.deck, preset=world.preset)
+    deck_preset_create(user=world.other_learner, name="Someone else's")
     second = QuestionFactory(deck=world.deck)
     for days_ago in (5, 3, 1):
         review(world.learner, world.studyable, days_ago=days_ago)
@@ -87,6 +105,10 @@ def test_the_export_holds_everything_about_the_learner_and_nothing_else(history)
     assert data["profile"]["email"] == history.learner.email
     assert data["settings"]["new_cards_per_day"] == 7
     assert data["settings"]["time_zone"] == "Asia/Yerevan"
+    assert data["settings"]["learning_steps"] == [1, 10]
+    (preset,) = data["presets"]
+    assert (preset["name"], preset["learning_steps"]) == ("Exam", [5])
+    assert preset["decks"] == [history.deck.slug]
     stored = Review.objects.filter(user=history.learner).values_list("uuid", flat=True)
     assert {r["id"] for r in data["reviews"]} == {str(u) for u in stored}
     times = [r["reviewed_at"] for r in data["reviews"]]
@@ -237,7 +259,7 @@ def test_the_streamed_export_is_the_same_document(history, settings, monkeypatch
 
 
 def test_the_export_takes_a_constant_number_of_queries(history, django_assert_max_num_queries):
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):
         small = "".join(learner_data_json(user=history.learner))
     for _ in range(30):
         review(history.learner, QuestionFactory(deck=history.deck))
@@ -250,7 +272,7 @@ def test_the_export_takes_a_constant_number_of_queries(history, django_assert_ma
             attempt_answer_save(
                 attempt=attempt, question_id=aq.question_id, answer=grading.correct_answer(key)
             )
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):
         large = "".join(learner_data_json(user=history.learner))
     assert len(json.loads(large)["reviews"]) == len(json.loads(small)["reviews"]) + 30
     attempts = json.loads(large)["quiz_attempts"]
@@ -320,12 +342,16 @@ def test_deleting_removes_the_personal_data_and_keeps_first_attempts_anonymised(
     second_try = attempt_start(user=learner, quiz=history.class_quiz)
     attempt_submit(attempt=second_try)
     kept_id = history.submitted.pk
+    workload_simulation_request(user=learner)
     outcome = learner_delete(user=learner)
     assert not User.objects.filter(pk=learner.pk).exists()
     assert not Review.objects.filter(user_id=learner.pk).exists()
     assert not CardState.objects.filter(user_id=learner.pk).exists()
     assert not ReviewDay.objects.filter(user_id=learner.pk).exists()
     assert not LearnerSettings.objects.filter(user_id=learner.pk).exists()
+    assert not DeckPreset.objects.filter(user_id=learner.pk).exists()
+    assert not WorkloadSimulation.objects.filter(user_id=learner.pk).exists()
+    assert not DeckPresetAssignment.objects.filter(user_id=learner.pk).exists()
     assert not Enrolment.objects.filter(student_id=learner.pk).exists()
     assert not AuthToken.objects.filter(user_id=learner.pk).exists()
     # The first submitted attempt of each quiz stays, with its answers, detached from anyone;
@@ -336,6 +362,7 @@ def test_deleting_removes_the_personal_data_and_keeps_first_attempts_anonymised(
     assert (outcome.attempts_anonymised, outcome.attempts_deleted) == (1, 2)
     # Everyone else's data is untouched.
     assert Review.objects.filter(user=history.other_learner).count() == 1
+    assert DeckPreset.objects.filter(user=history.other_learner).count() == 1
     assert User.objects.filter(pk=history.teacher.pk).exists()
 
 

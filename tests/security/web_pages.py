@@ -38,6 +38,11 @@ PAGES: dict[str, Page] = {
     "source_list": Page(OWN, ("GET",)),
     "source_detail": Page(SHARED, ("GET",)),
     "learner_settings": Page(OWN, ("GET", "POST")),
+    "deck_presets_save": Page(OWN, ("POST",)),
+    "workload": Page(OWN, ("GET", "POST"), html=False),  # a section for htmx; else a redirect
+    "deck_preset_new": Page(OWN, ("GET", "POST")),
+    "deck_preset_edit": Page(OBJECT, ("GET", "POST")),
+    "deck_preset_delete": Page(OBJECT, ("POST",), html=False),
     "account_export": Page(OWN, ("GET",), html=False),
     "account_delete": Page(OWN, ("GET", "POST")),
     "quiz_list": Page(OWN, ("GET",)),
@@ -77,5 +82,7 @@ def url_of(name: str, world) -> str:
         "attempt_answer": [world.attempt.pk, world.quiz_only.pk],
         "attempt_submit": [world.attempt.pk],
         "class_leave": [world.classroom.pk],
+        "deck_preset_edit": [world.preset.pk],
+        "deck_preset_delete": [world.preset.pk],
     }.get(name, [])
     return reverse(name, args=args)
