@@ -51,6 +51,9 @@ def attempts_of(user) -> QuerySet[Attempt]:
 # What a learner may see of an attempt.
 # --------------------------------------------------------------------------------------------
 
+DEADLINE_GRACE = timedelta(seconds=30)
+"""Answers that arrive this long after the deadline still count (network latency, clocks)."""
+
 
 def results_visible(attempt: Attempt, now: datetime) -> bool:
     """Whether grades, correct answers and explanations of the whole attempt may be shown."""
@@ -60,6 +63,29 @@ def results_visible(attempt: Attempt, now: datetime) -> bool:
     if mode == FeedbackMode.AFTER_CLOSE:
         return attempt.quiz.closes_at is not None and now >= attempt.quiz.closes_at
     return True
+
+
+def questions_withheld_from_study(*, user, now: datetime) -> QuerySet:
+    """The ids of the questions whose answers `user` may not see on flashcards now.
+
+    A quiz's answers must not be on the flashcards of the same questions before the quiz
+    shows them (`results_visible`): so the questions of the learner's attempts that are still
+    open (not submitted, deadline plus grace not passed), and of all their attempts at an
+    `after_close` quiz until it closes. Registered with `quizapp.study.withholding` (study
+    may not import quizzes); the queue leaves these out with one anti-join, through the
+    attempt's (user, status) index.
+    """
+    still_open = Q(attempt__status=Attempt.Status.IN_PROGRESS) & (
+        Q(attempt__deadline__isnull=True) | Q(attempt__deadline__gte=now - DEADLINE_GRACE)
+    )
+    secret_until_close = Q(
+        attempt__quiz__feedback_mode=FeedbackMode.AFTER_CLOSE, attempt__quiz__closes_at__gt=now
+    )
+    return (
+        AttemptQuestion.objects.filter(attempt__user=user)
+        .filter(still_open | secret_until_close)
+        .values("question_id")
+    )
 
 
 @dataclass(frozen=True)

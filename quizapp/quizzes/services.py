@@ -22,12 +22,10 @@ from quizapp.quizzes.models import (
     Regrade,
     Response,
 )
-from quizapp.quizzes.selectors import quiz_is_available_to, results_visible
+from quizapp.quizzes.selectors import DEADLINE_GRACE, quiz_is_available_to, results_visible
 from quizapp.study.models import ReviewSource
 from quizapp.study.services import ReviewError, review_record
 
-# Answers that arrive this long after the deadline still count (network latency, clocks).
-DEADLINE_GRACE = timedelta(seconds=30)
 # Namespace for the review ids derived from quiz responses: one review per response, ever.
 POINTS = Decimal("0.001")
 QUIZ_REVIEW_NAMESPACE = uuid.UUID("5d0c8f4e-8a3b-4f1e-9c53-2f0b7a6d1e44")

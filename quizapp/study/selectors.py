@@ -22,6 +22,7 @@ from quizapp.study import scheduling
 from quizapp.study.days import day_bounds, study_day
 from quizapp.study.models import CardState, LearnerSettings, Review
 from quizapp.study.services import learner_settings_get, memory_of, scheduler_config
+from quizapp.study.withholding import withheld_questions_compiled
 
 STUDYING = (CardState.State.LEARNING, CardState.State.RELEARNING)
 
@@ -53,28 +54,31 @@ class QueueEntry:
     intervals: dict[int, timedelta]
 
 
-def _active_cards(user, now: datetime):
-    return (
+def _active_cards(user, now: datetime, withheld):
+    cards = (
         CardState.objects.filter(user=user, suspended=False)
         .exclude(buried_until__gt=now)
         .filter(question__status=Question.Status.PUBLISHED)
     )
+    return cards if withheld is None else cards.exclude(question__in=withheld)
 
 
-def _new_questions(user, deck: Deck | None, now: datetime):
-    """Published questions in the deck (or any deck) that the learner has not started."""
+def _new_questions(user, deck: Deck | None, now: datetime, withheld):
+    """Published questions in the deck (or any deck) that the learner has not started (and
+    that are not withheld from them)."""
     started = CardState.objects.filter(
         user=user, question=OuterRef("pk"), state__gt=CardState.State.NEW
     )
     untouchable = CardState.objects.filter(user=user, question=OuterRef("pk")).filter(
         Q(suspended=True) | Q(buried_until__gt=now)
     )
-    return (
+    questions = (
         Question.objects.published()
         .filter(**({"memberships__deck": deck} if deck else {"memberships__isnull": False}))
         .exclude(Exists(started))
         .exclude(Exists(untouchable))
     )
+    return questions if withheld is None else questions.exclude(pk__in=withheld)
 
 
 def _introduced_today(user, day: StudyDay) -> int:
@@ -91,12 +95,15 @@ def study_queue(
        (elapsed study days / stability, highest first, which orders recall the same way);
     3. new cards, in deck order, up to what is left of today's new-card allowance.
 
-    Suspended and buried cards are left out. Six queries whatever the collection's size.
+    Suspended and buried cards are left out, and so are questions withheld from the learner
+    (`quizapp.study.withholding`: a quiz they are taking keeps its answers secret), each with
+    an anti-join in the same query. Six queries whatever the collection's size.
     """
     now = now or timezone.now()
     settings = learner_settings_get(user=user)
     day = study_day_of(settings, now)
-    cards = _active_cards(user, now)
+    withheld = withheld_questions_compiled(user=user, now=now)
+    cards = _active_cards(user, now, withheld)
     if deck is not None:
         cards = cards.filter(question__memberships__deck=deck)
 
@@ -128,7 +135,7 @@ def study_queue(
     new_room = min(room, max(0, settings.new_cards_per_day - _introduced_today(user, day)))
     new_questions = (
         list(
-            _new_questions(user, deck, now)
+            _new_questions(user, deck, now, withheld)
             .annotate(
                 deck_order=Min(
                     F("memberships__deck__position") * 100_000 + F("memberships__position")
@@ -189,13 +196,15 @@ def deck_counts(*, user, now: datetime | None = None) -> list[DeckCounts]:
     """New / learning / due counts per deck, as on a study app's home screen (four queries).
 
     `new` is what the learner could start today: unstarted cards, capped by what is left of
-    the day's new-card allowance.
+    the day's new-card allowance. Cards withheld from the learner are not counted, as the
+    queue does not show them.
     """
     now = now or timezone.now()
     settings = learner_settings_get(user=user)
     day = study_day_of(settings, now)
     new_left = max(0, settings.new_cards_per_day - _introduced_today(user, day))
-    active = _active_cards(user, now)
+    withheld = withheld_questions_compiled(user=user, now=now)
+    active = _active_cards(user, now, withheld)
     card_counts = {
         row["deck"]: row
         for row in active.values(deck=F("question__memberships__deck"))
@@ -211,13 +220,16 @@ def deck_counts(*, user, now: datetime | None = None) -> list[DeckCounts]:
     hidden = CardState.objects.filter(user=user, question=OuterRef("question")).filter(
         Q(suspended=True) | Q(buried_until__gt=now)
     )
+    startable = ~Q(Exists(started)) & ~Q(Exists(hidden))
+    if withheld is not None:
+        startable &= ~Q(question__in=withheld)
     deck_rows = {
         row["deck_id"]: row
         for row in DeckQuestion.objects.filter(question__status=Question.Status.PUBLISHED)
         .values("deck_id")
         .annotate(
             total=Count("pk"),
-            new=Count("pk", filter=~Q(Exists(started)) & ~Q(Exists(hidden))),
+            new=Count("pk", filter=startable),
         )
     }
     result = []
