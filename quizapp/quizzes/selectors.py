@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from quizapp.bank import grading
 from quizapp.bank.grading import QuestionType
+from quizapp.bank.models import DeckQuestion, Question
 from quizapp.quizzes.models import Attempt, AttemptQuestion, FeedbackMode, Quiz
 
 # --------------------------------------------------------------------------------------------
@@ -39,6 +40,48 @@ def quizzes_open_to(user, now: datetime | None = None) -> QuerySet[Quiz]:
         quizzes_available_to(user)
         .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
         .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+    )
+
+
+def quiz_draw_pool(quiz: Quiz) -> QuerySet[Question]:
+    """The published questions a drawing quiz draws from: its deck's and/or its tag's."""
+    pool = Question.objects.published()
+    if quiz.draw_deck_id:
+        pool = pool.filter(memberships__deck_id=quiz.draw_deck_id)
+    if quiz.draw_tag_id:
+        pool = pool.filter(tags=quiz.draw_tag_id)
+    return pool
+
+
+@dataclass(frozen=True)
+class DeckOverlap:
+    """How many of a quiz's questions (or of its draw pool) are flashcards too, and where."""
+
+    questions: int
+    in_decks: int
+    decks: list[tuple[str, int]]
+    """(deck title, how many of the quiz's questions it holds), most first."""
+
+
+def quiz_deck_overlap(*, quiz: Quiz) -> DeckOverlap:
+    """Which of a quiz's questions learners may also study as flashcards (two queries)."""
+    questions = (
+        quiz_draw_pool(quiz) if quiz.uses_draw else Question.objects.filter(quiz_items__quiz=quiz)
+    )
+    counts = questions.aggregate(
+        total=Count("pk", distinct=True),
+        in_decks=Count("pk", distinct=True, filter=Q(memberships__isnull=False)),
+    )
+    decks = (
+        DeckQuestion.objects.filter(question__in=questions.values("pk"))
+        .values("deck__title")
+        .annotate(n=Count("question", distinct=True))
+        .order_by("-n", "deck__title")
+    )
+    return DeckOverlap(
+        questions=counts["total"],
+        in_decks=counts["in_decks"],
+        decks=[(row["deck__title"], row["n"]) for row in decks],
     )
 
 
