@@ -128,6 +128,7 @@ def questions_withheld_from_study(*, user, now: datetime) -> QuerySet:
         AttemptQuestion.objects.filter(attempt__user=user)
         .filter(still_open | secret_until_close)
         .values("question_id")
+        .order_by()
     )
 
 

@@ -47,4 +47,4 @@ def withheld_questions_compiled(*, user, now: datetime) -> RawSQL | None:
     queries (the queue: three): each then pays nothing more than the anti-join itself,
     where building and compiling the rule anew would cost more than the queries' SQL."""
     withheld = withheld_questions(user=user, now=now)
-    return None if withheld is None else RawSQL(*withheld.query.sql_with_params())
+    return None if withheld is None else RawSQL(*withheld.order_by().query.sql_with_params())
