@@ -14,15 +14,13 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from frontend import charts
@@ -51,22 +49,6 @@ from quizapp.study.sync import reviewable_questions, studyable_questions
 FLASHCARD, PRACTICE = ReviewSource.FLASHCARD.value, ReviewSource.PRACTICE.value
 STUDY_SINCE = "study_session_since"
 """Session key: when the current study session started, for its end-of-session summary."""
-
-
-@require_safe
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and readiness for load balancers: 200 only when the database answers."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError as error:
-        return JsonResponse(
-            {"status": "error", "database": f"unavailable: {error.__class__.__name__}"},
-            status=503,
-        )
-    return JsonResponse({"status": "ok", "database": "ok"})
 
 
 @require_safe

@@ -1,7 +1,10 @@
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 from django.utils import timezone
 from knox.models import AuthToken
@@ -68,6 +71,16 @@ def token_client(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
+
+
+def session_keys_of(user) -> set[str]:
+    """The stored browser sessions signed in as `user`, whatever the session engine."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    return {
+        row.session_key
+        for row in store.get_model_class().objects.all()
+        if store().decode(row.session_data).get(SESSION_KEY) == str(user.pk)
+    }
 
 
 def error_of(response) -> dict:

@@ -47,7 +47,7 @@ PAGES: dict[str, Page] = {
     "attempt_answer": Page(OBJECT, ("POST",), html=False),
     "attempt_submit": Page(OBJECT, ("GET", "POST")),
     "class_list": Page(OWN, ("GET", "POST")),
-    "class_leave": Page(OBJECT, ("POST",), html=False),
+    "class_leave": Page(OBJECT, ("GET", "POST")),
 }
 
 

@@ -84,9 +84,14 @@ class ExportCardSerializer(serializers.Serializer):
 
 class ExportResponseSerializer(serializers.Serializer):
     position = serializers.IntegerField()
-    question = serializers.CharField(help_text="The question's slug.")
+    question_id = serializers.IntegerField(help_text="The question's id, as the attempt names it.")
     prompt = serializers.CharField()
-    answer = serializers.JSONField(allow_null=True, help_text="As the learner gave it.")
+    answer = serializers.JSONField(
+        allow_null=True,
+        help_text="As the attempt shows it, options by their text: a choice's text; the texts "
+        "of the choices picked, in the order shown; the items' texts in the learner's order; "
+        "each left's text → the text of the right chosen for it. Other types as given.",
+    )
     answered_at = serializers.DateTimeField(allow_null=True)
     time_spent_ms = serializers.IntegerField(allow_null=True)
     correct = serializers.BooleanField(allow_null=True, help_text="Null until it may be seen.")

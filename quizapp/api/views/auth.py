@@ -12,10 +12,10 @@ from rest_framework.views import APIView
 
 from quizapp.accounts.services import UsernameTaken, user_register
 from quizapp.api.errors import Conflict
-from quizapp.api.fields import StrictSerializer, TimeZoneField
+from quizapp.api.fields import StrictSerializer, TimeZoneField, refuse_body
 from quizapp.api.schema import errors
 from quizapp.api.serializers import LearnerSettingsSerializer, UserSerializer
-from quizapp.api.throttles import AnonymousThrottle, LoginThrottle, LoginUsernameThrottle
+from quizapp.api.throttles import AnonymousThrottle, LoginThrottle
 from quizapp.api.tokens import device_token_create, device_token_revoke, device_tokens_revoke_all
 from quizapp.study.services import learner_settings_get, learner_settings_update
 
@@ -59,7 +59,7 @@ class LoginApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonymousThrottle, LoginThrottle, LoginUsernameThrottle]
+    throttle_classes = [AnonymousThrottle, LoginThrottle]
 
     class InputSerializer(StrictSerializer):
         username = serializers.CharField(max_length=150)
@@ -110,6 +110,7 @@ class LogoutApi(APIView):
         responses={204: OpenApiResponse(description="Signed out."), **errors(401, 403, 429)},
     )
     def post(self, request: Request) -> Response:
+        refuse_body(request.data)
         if isinstance(request.auth, AuthToken):
             device_token_revoke(token=request.auth, request=request._request)
         else:
@@ -127,6 +128,7 @@ class LogoutAllApi(APIView):
         responses={204: OpenApiResponse(description="Signed out."), **errors(401, 403, 429)},
     )
     def post(self, request: Request) -> Response:
+        refuse_body(request.data)
         device_tokens_revoke_all(user=request.user, request=request._request)
         if not isinstance(request.auth, AuthToken):
             logout(request._request)
