@@ -278,7 +278,13 @@ class QuestionAdmin(OwnedAdmin):
         "retire",
         "duplicate",
         "add_to_quiz",
-        *export_actions(lambda request, queryset: queryset & visible_questions(request.user)),
+        # A subquery, not `queryset & ...`: the changelist's rows are `distinct()` and Django
+        # cannot combine a distinct query with one that is not.
+        *export_actions(
+            lambda request, queryset: visible_questions(request.user).filter(
+                pk__in=queryset.values("pk")
+            )
+        ),
     )
 
     class Media:

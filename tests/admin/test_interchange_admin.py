@@ -1,6 +1,7 @@
 import io
 import zipfile
 
+import pytest
 from django.urls import reverse
 
 from quizapp.bank.models import DeckQuestion, Question
@@ -96,3 +97,23 @@ def test_a_quiz_exports_its_questions_in_order(client, teacher):
     client.force_login(teacher)
     text = export(client, "quizzes_quiz", "gift", [quiz.pk]).content.decode()
     assert text.index("First?") < text.index("Second?")
+
+
+@pytest.mark.parametrize("kind", ["gift", "csv", "anki"])
+def test_a_teacher_exports_selected_questions_from_the_question_list(
+    client, teacher, other_teacher, kind
+):
+    mine = ChoiceQuestionFactory(owner=teacher, status="draft", slug="mine", prompt="Mine?")
+    shared = ChoiceQuestionFactory(owner=None, slug="shared", prompt="Shared?")
+    theirs = ChoiceQuestionFactory(owner=other_teacher, slug="theirs", prompt="Theirs?")
+    client.force_login(teacher)
+    response = export(client, "bank_question", kind, [mine.pk, shared.pk, theirs.pk])
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="')
+    if kind == "anki":
+        with zipfile.ZipFile(io.BytesIO(response.content)) as package:
+            assert "collection.anki2" in package.namelist()
+        return
+    text = response.content.decode("utf-8-sig")
+    assert "Mine?" in text and "Shared?" in text
+    assert "Theirs?" not in text  # another teacher's question is never selectable
