@@ -45,8 +45,7 @@ class ClassroomAdmin(OwnedAdmin):
     list_display = ("name", "student_count", "join_code", "report_links")
     search_fields = ("name",)
     filter_horizontal = ("teachers",)
-    readonly_fields = ("join_code_display", "report_links")
-    fields = ("name", "teachers", "join_code_display", "report_links")
+    readonly_fields = ("teacher_names", "join_code_display", "report_links")
     inlines = (EnrolmentInline, AssignmentInline)
 
     class Media:
@@ -55,12 +54,26 @@ class ClassroomAdmin(OwnedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_students=Count("enrolments", distinct=True))
 
+    def get_fields(self, request, obj=None):
+        # A teacher teaches the classes they create; only an administrator picks teachers, so
+        # no teacher is shown a list of the staff.
+        teachers = "teachers" if request.user.is_superuser else "teacher_names"
+        return ("name", teachers, "join_code_display", "report_links")
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "teachers":
             from django.contrib.auth import get_user_model
 
             kwargs["queryset"] = get_user_model().objects.filter(is_staff=True)
+            kwargs["required"] = False
+            kwargs["help_text"] = "Empty: you teach it."
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description="Teachers")
+    def teacher_names(self, obj):
+        if obj is None or obj.pk is None:
+            return "You, once the class is saved."
+        return ", ".join(_display_name(t) for t in obj.teachers.all())
 
     @admin.display(description="students", ordering="n_students")
     def student_count(self, obj):
@@ -88,9 +101,11 @@ class ClassroomAdmin(OwnedAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        # Whoever creates a class teaches it, whatever the teacher list said.
-        if not request.user.is_superuser:
-            form.instance.teachers.add(request.user)
+        # Whoever creates a class teaches it (an administrator too, unless they named its
+        # teachers).
+        classroom = form.instance
+        if not request.user.is_superuser or not classroom.teachers.exists():
+            classroom.teachers.add(request.user)
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
@@ -220,6 +235,10 @@ class ClassroomAdmin(OwnedAdmin):
             table=table,
             back_url=reverse("admin:classroom_classroom_change", args=[classroom.pk]),
         )
+
+
+def _display_name(user) -> str:
+    return user.get_full_name() or user.get_username()
 
 
 def _percent(value):
