@@ -1,17 +1,25 @@
 """Classes in the teacher admin: roster, join code, assignments and the class reports."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from quizapp.admin_reports import ReportTable, report_page, report_response
 from quizapp.admin_site import OwnedAdmin
-from quizapp.classroom.models import Assignment, Classroom, Enrolment
+from quizapp.classroom.models import Assignment, Classroom, Enrolment, Invitation
 from quizapp.classroom.selectors import class_deck_memory, class_results
-from quizapp.classroom.services import ClassroomError, join_code_regenerate
+from quizapp.classroom.services import (
+    ClassroomError,
+    invitation_create,
+    invitation_withdraw,
+    join_code_regenerate,
+)
 from quizapp.quizzes.models import Quiz
 
 RESULTS_PER_PAGE = 100
@@ -19,13 +27,26 @@ RESULTS_PER_PAGE = 100
 
 
 class EnrolmentInline(admin.TabularInline):
+    """The class's students, to read or remove. Nobody is added here: a student joins with the
+    join code or by accepting an invitation, so no teacher can put an account in a class (and
+    read its results) without its owner's consent, and no list of accounts is ever shown."""
+
     model = Enrolment
-    fields = ("student", "joined_at")
-    readonly_fields = ("joined_at",)
-    autocomplete_fields = ("student",)
+    fields = ("student_name", "joined_at")
+    readonly_fields = ("student_name", "joined_at")
     extra = 0
     verbose_name = "student"
     verbose_name_plural = "roster"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("student")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="student")
+    def student_name(self, obj):
+        return _student_name(obj.student)
 
 
 class AssignmentInline(admin.TabularInline):
@@ -45,7 +66,7 @@ class ClassroomAdmin(OwnedAdmin):
     list_display = ("name", "student_count", "join_code", "report_links")
     search_fields = ("name",)
     filter_horizontal = ("teachers",)
-    readonly_fields = ("teacher_names", "join_code_display", "report_links")
+    readonly_fields = ("teacher_names", "join_code_display", "invitations", "report_links")
     inlines = (EnrolmentInline, AssignmentInline)
 
     class Media:
@@ -58,7 +79,7 @@ class ClassroomAdmin(OwnedAdmin):
         # A teacher teaches the classes they create; only an administrator picks teachers, so
         # no teacher is shown a list of the staff.
         teachers = "teachers" if request.user.is_superuser else "teacher_names"
-        return ("name", teachers, "join_code_display", "report_links")
+        return ("name", teachers, "join_code_display", "invitations", "report_links")
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "teachers":
@@ -87,6 +108,17 @@ class ClassroomAdmin(OwnedAdmin):
             '<code class="quizapp-join-code">{}</code> <a href="{}">Regenerate…</a>',
             obj.join_code,
             reverse("admin:classroom_classroom_regenerate_code", args=[obj.pk]),
+        )
+
+    @admin.display(description="Invitations")
+    def invitations(self, obj):
+        if obj is None or obj.pk is None:
+            return "Save the class, then invite students by username."
+        waiting = obj.invitations.count()
+        return format_html(
+            '<a href="{}">Invite a student by username…</a> ({} waiting for an answer)',
+            reverse("admin:classroom_classroom_invite", args=[obj.pk]),
+            waiting,
         )
 
     @admin.display(description="Reports")
@@ -133,6 +165,11 @@ class ClassroomAdmin(OwnedAdmin):
                 name="classroom_classroom_memory",
             ),
             path(
+                "<path:object_id>/invite/",
+                view(self.invite_view),
+                name="classroom_classroom_invite",
+            ),
+            path(
                 "<path:object_id>/regenerate-code/",
                 view(self.regenerate_code_view),
                 name="classroom_classroom_regenerate_code",
@@ -149,8 +186,6 @@ class ClassroomAdmin(OwnedAdmin):
             except ClassroomError as error:
                 self.message_user(request, error.message, messages.ERROR)
             return redirect(reverse("admin:classroom_classroom_change", args=[classroom.pk]))
-        from django.template.response import TemplateResponse
-
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -158,6 +193,50 @@ class ClassroomAdmin(OwnedAdmin):
             "classroom": classroom,
         }
         return TemplateResponse(request, "admin/classroom/classroom/regenerate.html", context)
+
+    def invite_view(self, request, object_id):
+        """Invite a student by username, or withdraw an open invitation."""
+        classroom = self.get_owned_object(request, object_id)
+        here = reverse("admin:classroom_classroom_invite", args=[classroom.pk])
+        form, status = InviteForm(), 200
+        if request.method == "POST" and "withdraw" in request.POST:
+            invitation = _invitation_or_404(classroom, request.POST["withdraw"])
+            invitation_withdraw(invitation=invitation, by=request.user)
+            self.message_user(
+                request, f"Invitation to {invitation.student.get_username()} withdrawn."
+            )
+            return redirect(here)
+        if request.method == "POST":
+            form = InviteForm(request.POST)
+            if form.is_valid():
+                try:
+                    invitation = invitation_create(
+                        classroom=classroom, username=form.cleaned_data["username"], by=request.user
+                    )
+                except ClassroomError as error:
+                    form.add_error("username", error.message)
+                else:
+                    self.message_user(
+                        request,
+                        f"Invitation sent to {invitation.student.get_username()}: they join "
+                        f"{classroom} when they accept it.",
+                    )
+                    return redirect(here)
+            status = 422
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Invite students to {classroom}",
+            "classroom": classroom,
+            "form": form,
+            "invitations": [
+                (invitation, _student_name(invitation.student))
+                for invitation in classroom.invitations.select_related("student", "invited_by")
+            ],
+        }
+        return TemplateResponse(
+            request, "admin/classroom/classroom/invite.html", context, status=status
+        )
 
     def results_view(self, request, object_id):
         classroom = self.get_owned_object(request, object_id)
@@ -239,6 +318,33 @@ class ClassroomAdmin(OwnedAdmin):
 
 def _display_name(user) -> str:
     return user.get_full_name() or user.get_username()
+
+
+def _student_name(user) -> str:
+    """A student as a teacher knows them: their name, and the username they sign in with."""
+    name = user.get_full_name()
+    return f"{name} ({user.get_username()})" if name else user.get_username()
+
+
+def _invitation_or_404(classroom, raw_id) -> Invitation:
+    invitation = (
+        classroom.invitations.select_related("classroom", "student")
+        .filter(pk=int(raw_id) if str(raw_id).isdigit() else None)
+        .first()
+    )
+    if invitation is None:
+        raise Http404("No such invitation in this class.")
+    return invitation
+
+
+class InviteForm(forms.Form):
+    username = forms.CharField(
+        max_length=150,
+        label="Student's username",
+        help_text="The name the student signs in with. They see the invitation on their "
+        "Classes page and join when they accept it.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
 
 
 def _percent(value):

@@ -9,7 +9,7 @@ from django.db.models.functions import Cast, Greatest, Power
 from django.utils import timezone
 
 from quizapp.bank.models import Deck
-from quizapp.classroom.models import Assignment, Classroom
+from quizapp.classroom.models import Assignment, Classroom, Invitation
 from quizapp.quizzes.models import Attempt, Quiz
 from quizapp.study.fitting import DEFAULT_PARAMETERS
 from quizapp.study.models import CardState
@@ -32,6 +32,16 @@ def assignments_due_for(user, now: datetime | None = None) -> QuerySet[Assignmen
         )
         .select_related("quiz", "deck", "classroom")
         .order_by("due_at")
+    )
+
+
+def invitations_for(user) -> QuerySet[Invitation]:
+    """A student's open invitations, newest first, with what the Classes page shows."""
+    return (
+        Invitation.objects.filter(student=user)
+        .select_related("classroom", "invited_by")
+        .prefetch_related("classroom__teachers")
+        .order_by("-invited_at", "pk")
     )
 
 
