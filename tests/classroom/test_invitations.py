@@ -123,3 +123,17 @@ def test_only_the_classes_teachers_invite_or_withdraw(classroom, teacher, other_
     assert not invitations_for(student).exists()
     assert refusal(lambda: invitation_accept(invitation=invitation, user=student)) == "not_invited"
 
+
+def test_an_open_invitation_is_in_the_learners_export_and_goes_with_the_account(
+    classroom, teacher, student
+):
+    from quizapp.accounts.data import learner_data_export
+    from quizapp.accounts.services import learner_delete
+
+    invitation_create(classroom=classroom, username=student.username, by=teacher, now=NOW)
+    data = learner_data_export(user=student)
+    assert data["class_invitations"] == [
+        {"class_name": "9B", "invited_by": teacher.username, "invited_at": "2026-05-04T09:00:00Z"}
+    ]
+    learner_delete(user=student)
+    assert not Invitation.objects.exists()

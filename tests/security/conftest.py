@@ -7,7 +7,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from quizapp.classroom.services import assignment_create, classroom_join
+from quizapp.classroom.services import assignment_create, classroom_join, invitation_create
 from quizapp.quizzes.services import attempt_start, attempt_submit
 from tests.factories import (
     PASSWORD,
@@ -94,6 +94,7 @@ class World:
     classroom: object
     attempt: object  # the learner's, in progress
     submitted: object  # the learner's, submitted
+    invitation: object = None  # the learner's, open, to another class of the teacher's
 
 
 @pytest.fixture
@@ -121,7 +122,10 @@ def world(db, learner, other_learner, teacher) -> World:
     submitted = attempt_start(user=learner, quiz=class_quiz)
     attempt_submit(attempt=submitted)
     attempt = attempt_start(user=learner, quiz=public_quiz)
+    invitation = invitation_create(
+        classroom=ClassroomFactory(teachers=[teacher]), username=learner.username, by=teacher
+    )
     return World(
         learner, other_learner, teacher, deck, source, studyable, quiz_only, draft,
-        public_quiz, class_quiz, classroom, attempt, submitted,
+        public_quiz, class_quiz, classroom, attempt, submitted, invitation,
     )  # fmt: skip

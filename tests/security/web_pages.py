@@ -48,6 +48,8 @@ PAGES: dict[str, Page] = {
     "attempt_submit": Page(OBJECT, ("GET", "POST")),
     "class_list": Page(OWN, ("GET", "POST")),
     "class_leave": Page(OBJECT, ("POST",), html=False),
+    "class_invitation_accept": Page(OBJECT, ("POST",), html=False),
+    "class_invitation_decline": Page(OBJECT, ("POST",), html=False),
 }
 
 
@@ -77,5 +79,7 @@ def url_of(name: str, world) -> str:
         "attempt_answer": [world.attempt.pk, world.quiz_only.pk],
         "attempt_submit": [world.attempt.pk],
         "class_leave": [world.classroom.pk],
+        "class_invitation_accept": [world.invitation.pk],
+        "class_invitation_decline": [world.invitation.pk],
     }.get(name, [])
     return reverse(name, args=args)
