@@ -1,5 +1,6 @@
 import io
 import zipfile
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -117,3 +118,60 @@ def test_a_teacher_exports_selected_questions_from_the_question_list(
     text = response.content.decode("utf-8-sig")
     assert "Mine?" in text and "Shared?" in text
     assert "Theirs?" not in text  # another teacher's question is never selectable
+
+
+class _FormFields(HTMLParser):
+    """What a browser posts from the page's form: its inputs, as they are, and a button."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self.buttons: dict[str, tuple[str, str]] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag != "input" or "name" not in attrs or "disabled" in attrs:
+            return
+        kind = attrs.get("type", "text")
+        if kind == "submit":
+            self.buttons[attrs.get("value", "")] = (attrs["name"], attrs.get("value", ""))
+        elif kind not in ("checkbox", "radio") or "checked" in attrs:
+            self.fields.append((attrs["name"], attrs.get("value", "on")))
+
+
+def confirm_as_shown(client, preview) -> tuple[str, object]:
+    """Press the preview's import button, posting what the page holds; return its label."""
+    form = _FormFields()
+    form.feed(preview.content.decode())
+    ((label, button),) = [(label, b) for label, b in form.buttons.items() if b[0] == "confirm"]
+    data: dict[str, list[str]] = {}
+    for name, value in [*form.fields, button]:
+        data.setdefault(name, []).append(value)
+    return label, client.post(reverse("admin:bank_question_import"), data)
+
+
+def test_the_import_button_imports_what_it_says(client, teacher):
+    client.force_login(teacher)
+    label, response = confirm_as_shown(client, post_import(client, GIFT))
+    assert label == "Import 2 question(s) as drafts"
+    assert Question.objects.count() == 2
+    assert "2 question(s) imported as drafts." in response.content.decode()
+
+
+def test_with_problems_the_import_button_says_it_skips_them_and_does(client, teacher):
+    client.force_login(teacher)
+    preview = post_import(client, BROKEN)
+    label, response = confirm_as_shown(client, preview)
+    assert label == "Import the 2 valid question(s) as drafts and skip 1 line with problems"
+    assert sorted(Question.objects.values_list("slug", flat=True)) == [
+        "capital-of-armenia",
+        "war-year",
+    ]
+    assert "2 question(s) imported as drafts; 1 line(s) skipped." in response.content.decode()
+
+
+def test_a_file_with_nothing_valid_offers_no_import_button(client, teacher):
+    client.force_login(teacher)
+    page = post_import(client, "::essay:: Discuss the conflict. {}\n").content.decode()
+    assert 'name="confirm"' not in page
+    assert "Nothing can be imported: fix the problems listed and preview again." in page
