@@ -9,8 +9,19 @@ views and actions all go through the same `get_queryset` and permission checks.
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.db.models import Q
 from django.http import Http404
+
+
+class LabelledAutocompleteJsonView(AutocompleteJsonView):
+    """Autocomplete results named as their model admin's `autocomplete_label(obj)` says, when
+    it has one (a question by its text and type rather than its slug)."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        label = getattr(self.model_admin, "autocomplete_label", None)
+        return {**result, "text": label(obj)} if label else result
 
 
 class QuizappAdminSite(admin.AdminSite):
@@ -24,6 +35,9 @@ class QuizappAdminSite(admin.AdminSite):
 
         extra_context = {**(extra_context or {}), "dashboard": teacher_dashboard(user=request.user)}
         return super().index(request, extra_context)
+
+    def autocomplete_view(self, request):
+        return LabelledAutocompleteJsonView.as_view(admin_site=self)(request)
 
 
 class QuizappAdminConfig(AdminConfig):

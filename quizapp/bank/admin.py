@@ -230,6 +230,12 @@ class DeckMembershipInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+def question_label(question: Question) -> str:
+    """A question as a teacher recognises it: its text, then its type and slug."""
+    prompt = " ".join(question.prompt.split())
+    return f"{prompt} ({QuestionType(question.type).label} · {question.slug})"
+
+
 QUESTION_FIELDS = ("slug", "type", "prompt", "explanation", "difficulty", "tags", "status")
 """What every question has (the answer fields depend on its type)."""
 
@@ -346,6 +352,9 @@ class QuestionAdmin(OwnedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("decks")
+
+    def autocomplete_label(self, obj) -> str:
+        return question_label(obj)
 
     @admin.display(description="decks")
     def deck_list(self, obj):

@@ -214,7 +214,8 @@ def class_deck_memory(*, classroom: Classroom, now: datetime | None = None) -> l
 class FlaggedItem:
     quiz_id: int
     quiz_title: str
-    question_slug: str
+    question_id: int
+    prompt: str
     flags: tuple[str, ...]
 
 
@@ -261,5 +262,7 @@ def teacher_dashboard(*, user, now: datetime | None = None) -> TeacherDashboard:
     for quiz in Quiz.objects.filter(pk__in=quiz_ids):
         for item in quiz_item_analysis(quiz=quiz).items:
             if item.flags:
-                flagged.append(FlaggedItem(quiz.pk, quiz.title, item.question_slug, item.flags))
+                flagged.append(
+                    FlaggedItem(quiz.pk, quiz.title, item.question_id, item.prompt, item.flags)
+                )
     return TeacherDashboard(classes, recent, due, flagged)

@@ -7,10 +7,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from quizapp.admin_reports import ReportTable, report_response
+from quizapp.admin_reports import ReportLink, ReportTable, report_response
 from quizapp.admin_site import OwnedAdmin
+from quizapp.bank.admin import question_label
 from quizapp.bank.admin_interchange import export_actions
 from quizapp.bank.answer_forms import answer_inputs
+from quizapp.bank.grading import QuestionType
 from quizapp.bank.models import Question
 from quizapp.quizzes.models import Attempt, Quiz, QuizItem
 from quizapp.quizzes.selectors import quiz_item_analysis
@@ -34,7 +36,10 @@ class QuizItemInline(admin.TabularInline):
             kwargs["queryset"] = Question.objects.filter(
                 Q(owner=request.user) | Q(owner__isnull=True, status=Question.Status.PUBLISHED)
             )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "question":
+            field.label_from_instance = question_label  # as the picker's search results
+        return field
 
 
 class AssignForm(forms.Form):
@@ -187,6 +192,7 @@ class QuizAdmin(OwnedAdmin):
             title=f"Item analysis: {quiz}",
             headers=[
                 "Question",
+                "Type",
                 "Responses",
                 "Facility",
                 "Discrimination",
@@ -196,7 +202,10 @@ class QuizAdmin(OwnedAdmin):
             ],
             rows=[
                 [
-                    item.question_slug,
+                    ReportLink(
+                        item.prompt, reverse("admin:bank_question_change", args=[item.question_id])
+                    ),
+                    QuestionType(item.question_type).label,
                     item.responses,
                     _round(item.facility),
                     _round(item.discrimination),

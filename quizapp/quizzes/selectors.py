@@ -205,6 +205,7 @@ FACILITY_RANGE = (0.2, 0.9)
 class ItemStatistics:
     question_id: int
     question_slug: str
+    question_type: str
     prompt: str
     responses: int
     facility: float | None
@@ -258,6 +259,7 @@ def quiz_item_analysis(*, quiz: Quiz, students: QuerySet | None = None) -> ItemA
         .annotate(
             position=Min("position"),
             slug=Min("question__slug"),
+            question_type=Min("question__type"),
             prompt=Min("prompt"),  # the same in every snapshot unless the question was edited
             responses=Count("pk"),
             total=Sum(score),
@@ -306,6 +308,7 @@ def quiz_item_analysis(*, quiz: Quiz, students: QuerySet | None = None) -> ItemA
             ItemStatistics(
                 question_id=question_id,
                 question_slug=row["slug"],
+                question_type=row["question_type"],
                 prompt=row["prompt"],
                 responses=n,
                 facility=facility,

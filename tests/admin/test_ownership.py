@@ -153,7 +153,7 @@ def test_own_report_pages_and_csv_exports_work(client, teacher, student, world):
     analysis = client.get(
         reverse("admin:quizzes_quiz_item_analysis", args=[world["my_quiz"].pk]) + "?format=csv"
     )
-    assert analysis.content.decode().splitlines()[0].startswith("Question,Responses,Facility")
+    assert analysis.content.decode().splitlines()[0].startswith("Question,Type,Responses,Facility")
     memory = client.get(reverse("admin:classroom_classroom_memory", args=[world["my_class"].pk]))
     assert memory.status_code == 200
     home = client.get(reverse("admin:index"))
