@@ -8,19 +8,21 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from quizapp.admin_reports import ReportTable, report_page, report_response
+from quizapp.admin_reports import ReportLink, ReportTable, report_page, report_response
 from quizapp.admin_site import OwnedAdmin
 from quizapp.classroom.models import Assignment, Classroom, Enrolment, Invitation
-from quizapp.classroom.selectors import class_deck_memory, class_results
+from quizapp.classroom.selectors import class_attempt, class_deck_memory, class_results
 from quizapp.classroom.services import (
     ClassroomError,
     invitation_create,
     invitation_withdraw,
     join_code_regenerate,
 )
-from quizapp.quizzes.models import Quiz
+from quizapp.quizzes.models import Attempt, Quiz
+from quizapp.quizzes.selectors import attempt_review
 
 RESULTS_PER_PAGE = 100
 """Students per page of the class results (as the admin's lists); the CSV has every one."""
@@ -165,6 +167,11 @@ class ClassroomAdmin(OwnedAdmin):
                 name="classroom_classroom_memory",
             ),
             path(
+                "<path:object_id>/attempts/<int:attempt_id>/",
+                view(self.attempt_review_view),
+                name="classroom_classroom_attempt",
+            ),
+            path(
                 "<path:object_id>/invite/",
                 view(self.invite_view),
                 name="classroom_classroom_invite",
@@ -252,6 +259,7 @@ class ClassroomAdmin(OwnedAdmin):
                 f"{assignment.quiz} (due {assignment.due_at:%Y-%m-%d})",
                 "attempts",
                 "on time",
+                "latest attempt",
             ]
         rows = []
         for student in results.students:
@@ -260,14 +268,16 @@ class ClassroomAdmin(OwnedAdmin):
                 cell = results.cell(student, assignment)
                 best = f"{cell.best_percentage:.1f}%" if cell.best_percentage is not None else None
                 on_time = {True: "on time", False: "late", None: "not submitted"}[cell.on_time]
-                row += [best, cell.attempts, on_time]
+                row += [best, cell.attempts, on_time, _latest_link(classroom, cell.latest)]
             rows.append(row)
         table = ReportTable(
             title=f"Results: {classroom}",
             headers=headers,
             rows=rows,
             notes="Best submitted score per assigned quiz; on time compares the first "
-            "submission with the due date.",
+            "submission with the due date. The latest attempt links to its review, question "
+            "by question; an attempt whose time ran out is submitted automatically the next "
+            "time it is opened, and one with no activity for a day counts as abandoned.",
             page=page,
         )
         return report_response(
@@ -277,6 +287,35 @@ class ClassroomAdmin(OwnedAdmin):
             table=table,
             back_url=reverse("admin:classroom_classroom_change", args=[classroom.pk]),
         )
+
+    def attempt_review_view(self, request, object_id, attempt_id):
+        """One student's attempt, question by question: their answer, the correct one, the
+        points, feedback and time. Only an attempt of a student in this class, at a quiz
+        assigned to it or of the teacher's own (else 404, as for anything not theirs)."""
+        classroom = self.get_owned_object(request, object_id)
+        attempt = class_attempt(classroom=classroom, attempt_id=attempt_id, teacher=request.user)
+        if attempt is None:
+            raise Http404("No such attempt in this class.")
+        questions = attempt_review(attempt=attempt)
+        answered = [q.answered_at for q in questions if q.answered_at]
+        last_activity = max(answered, default=None)
+        siblings = Attempt.objects.filter(quiz=attempt.quiz, user=attempt.user).order_by("number")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"{_student_name(attempt.user)}: {attempt.quiz}, attempt {attempt.number}",
+            "classroom": classroom,
+            "attempt": attempt,
+            "progress": attempt.progress(now=timezone.now(), last_activity=last_activity),
+            "last_activity": last_activity or attempt.started_at,
+            "questions": questions,
+            "attempts": [
+                (number, reverse("admin:classroom_classroom_attempt", args=[classroom.pk, pk]))
+                for pk, number in siblings.values_list("pk", "number")
+            ],
+            "results_url": reverse("admin:classroom_classroom_results", args=[classroom.pk]),
+        }
+        return TemplateResponse(request, "admin/classroom/classroom/attempt_review.html", context)
 
     def memory_view(self, request, object_id):
         classroom = self.get_owned_object(request, object_id)
@@ -314,6 +353,20 @@ class ClassroomAdmin(OwnedAdmin):
             table=table,
             back_url=reverse("admin:classroom_classroom_change", args=[classroom.pk]),
         )
+
+
+def _latest_link(classroom, latest) -> ReportLink | None:
+    """Where a student's latest attempt at a quiz stands, linked to its review."""
+    if latest is None:
+        return None
+    text = latest.progress.label
+    if latest.progress == Attempt.Progress.ABANDONED:
+        since = date_format(timezone.localtime(latest.last_activity), "j M Y")
+        text += f": no activity since {since}"
+    if latest.number > 1:
+        text += f" (attempt {latest.number})"
+    url = reverse("admin:classroom_classroom_attempt", args=[classroom.pk, latest.id])
+    return ReportLink(text, url)
 
 
 def _display_name(user) -> str:

@@ -4,7 +4,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, QuerySet, Value
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    FloatField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Cast, Greatest, Power
 from django.utils import timezone
 
@@ -52,11 +64,23 @@ def classes_taught_by(user) -> QuerySet[Classroom]:
 
 
 @dataclass(frozen=True)
+class LatestAttempt:
+    """A student's most recent attempt at a quiz, and where it stands."""
+
+    id: int
+    number: int
+    progress: Attempt.Progress
+    last_activity: datetime
+    """When they last saved an answer, or started."""
+
+
+@dataclass(frozen=True)
 class ResultCell:
     attempts: int
     best_percentage: Decimal | None
     submitted_at: datetime | None
     on_time: bool | None  # None: nothing submitted
+    latest: LatestAttempt | None = None
 
 
 @dataclass(frozen=True)
@@ -70,12 +94,15 @@ class ClassResults:
         return self.cells.get((student.pk, assignment.pk), ResultCell(0, None, None, None))
 
 
-def class_results(*, classroom: Classroom, students: list | None = None) -> ClassResults:
-    """Students × assigned quizzes: attempts, best score, and whether the first submission
-    was on time (three queries whatever the class size).
+def class_results(
+    *, classroom: Classroom, students: list | None = None, now: datetime | None = None
+) -> ClassResults:
+    """Students × assigned quizzes: attempts, best score, whether the first submission was on
+    time, and where the latest attempt stands (four queries whatever the class size).
 
     `students`: some of the class (a page of the report); by default all, by username.
     """
+    now = now or timezone.now()
     if students is None:
         students = list(classroom.students.order_by("username", "pk"))
     assignments = list(
@@ -93,6 +120,15 @@ def class_results(*, classroom: Classroom, students: list | None = None) -> Clas
         )
         .order_by()
     )
+    latest = {
+        (attempt.user_id, attempt.quiz_id): LatestAttempt(
+            id=attempt.pk,
+            number=attempt.number,
+            progress=attempt.progress(now=now, last_activity=attempt.last_answer),
+            last_activity=attempt.last_answer or attempt.started_at,
+        )
+        for attempt in _latest_attempts(quizzes=list(by_quiz), students=students)
+    }
     cells = {}
     for row in rows:
         assignment = by_quiz[row["quiz_id"]]
@@ -102,8 +138,36 @@ def class_results(*, classroom: Classroom, students: list | None = None) -> Clas
             best_percentage=row["best"],
             submitted_at=first,
             on_time=None if first is None else first <= assignment.due_at,
+            latest=latest.get((row["user_id"], row["quiz_id"])),
         )
     return ClassResults(classroom, students, assignments, cells)
+
+
+def class_attempt(*, classroom: Classroom, attempt_id: int, teacher) -> Attempt | None:
+    """An attempt a teacher of `classroom` may review, or None: its learner is enrolled in the
+    class, and its quiz is assigned to the class or is the teacher's own (an administrator:
+    any quiz)."""
+    attempts = Attempt.objects.filter(pk=attempt_id, user__enrolments__classroom=classroom)
+    if not teacher.is_superuser:
+        attempts = attempts.filter(
+            Q(quiz__assignments__classroom=classroom) | Q(quiz__owner=teacher)
+        )
+    return attempts.select_related("quiz", "user").distinct().first()
+
+
+def _latest_attempts(*, quizzes: list[int], students: list) -> QuerySet[Attempt]:
+    """Each student's latest attempt at each quiz, with `last_answer` (when they last saved
+    an answer in it, if ever)."""
+    newest = Attempt.objects.filter(quiz=OuterRef("quiz"), user=OuterRef("user")).order_by(
+        "-number"
+    )
+    return (
+        Attempt.objects.filter(quiz__in=quizzes, user__in=[s.pk for s in students])
+        .filter(number=Subquery(newest.values("number")[:1]))
+        .annotate(last_answer=Max("questions__response__answered_at"))
+        .only("user_id", "quiz_id", "number", "status", "auto_submitted", "deadline", "started_at")
+        .order_by()
+    )
 
 
 @dataclass(frozen=True)

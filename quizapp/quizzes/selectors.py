@@ -326,3 +326,64 @@ def _as_int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+# --------------------------------------------------------------------------------------------
+# A teacher's review of one attempt (as Moodle's attempt review).
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewedQuestion:
+    position: int
+    question_id: int
+    type_label: str
+    prompt: str
+    points: Decimal
+    answered: bool
+    answer_text: str
+    correct_answer_text: str
+    points_awarded: Decimal | None
+    correct: bool | None
+    feedback: str
+    time_spent: timedelta | None
+    answered_at: datetime | None
+    regraded_at: datetime | None
+
+
+def attempt_review(*, attempt: Attempt) -> list[ReviewedQuestion]:
+    """Each question of an attempt as it was shown, with the answer given, the correct answer,
+    the points, the feedback and the time spent: everything, whatever the quiz's feedback
+    mode, so only for a teacher who may review the attempt (a learner's own view is
+    `attempt_view`). One query."""
+    from quizapp.bank.answer_forms import answer_text
+
+    reviewed = []
+    for aq in attempt.questions.select_related("response").order_by("position"):
+        key = grading.AnswerKey.from_json(aq.answer_key)
+        response = getattr(aq, "response", None)
+        given = "Not answered."
+        if response is not None:
+            try:
+                given = answer_text(key, response.answer)
+            except (KeyError, TypeError, ValueError, IndexError):
+                given = str(response.answer)  # saved under a key a regrade has since changed
+        reviewed.append(
+            ReviewedQuestion(
+                position=aq.position,
+                question_id=aq.question_id,
+                type_label=key.type.label,
+                prompt=aq.prompt,
+                points=aq.points,
+                answered=response is not None,
+                answer_text=given,
+                correct_answer_text=grading.correct_answer_text(key),
+                points_awarded=response.points_awarded if response else None,
+                correct=response.correct if response else None,
+                feedback=response.feedback if response else "",
+                time_spent=response.time_spent if response else None,
+                answered_at=response.answered_at if response else None,
+                regraded_at=response.regraded_at if response else None,
+            )
+        )
+    return reviewed

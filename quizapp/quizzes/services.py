@@ -14,6 +14,7 @@ from quizapp.bank import grading
 from quizapp.bank.grading import QuestionType
 from quizapp.bank.models import Question
 from quizapp.quizzes.models import (
+    DEADLINE_GRACE,  # noqa: F401 (importable from here too)
     Attempt,
     AttemptQuestion,
     FeedbackMode,
@@ -26,8 +27,6 @@ from quizapp.quizzes.selectors import quiz_is_available_to, results_visible
 from quizapp.study.models import ReviewSource
 from quizapp.study.services import ReviewError, review_record
 
-# Answers that arrive this long after the deadline still count (network latency, clocks).
-DEADLINE_GRACE = timedelta(seconds=30)
 # Namespace for the review ids derived from quiz responses: one review per response, ever.
 POINTS = Decimal("0.001")
 QUIZ_REVIEW_NAMESPACE = uuid.UUID("5d0c8f4e-8a3b-4f1e-9c53-2f0b7a6d1e44")
@@ -321,11 +320,7 @@ def attempt_reviews_record(*, attempt: Attempt, now: datetime | None = None) -> 
 def attempt_expire_if_due(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
     """Submit an attempt automatically once its deadline (plus grace) has passed."""
     now = _now(now)
-    if (
-        not attempt.is_submitted
-        and attempt.deadline is not None
-        and now > attempt.deadline + DEADLINE_GRACE
-    ):
+    if attempt.is_overdue(now):
         return attempt_submit(attempt=attempt, now=now, auto=True)
     return attempt
 
