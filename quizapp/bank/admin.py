@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from quizapp.admin_site import OwnedAdmin
+from quizapp.admin_site import NamedTabularInline, OwnedAdmin
 from quizapp.bank import grading
 from quizapp.bank.admin_interchange import export_actions, import_view, visible_questions
 from quizapp.bank.answer_forms import answer_from_form, answer_inputs
@@ -129,7 +129,7 @@ class QuoteFormSet(BaseInlineFormSet):
                 )
 
 
-class PartInline(admin.TabularInline):
+class PartInline(NamedTabularInline):
     extra = 0
     min_num = 0
     ordering = ("position",)
@@ -218,7 +218,7 @@ INLINES_BY_TYPE = {
 }
 
 
-class DeckMembershipInline(admin.TabularInline):
+class DeckMembershipInline(NamedTabularInline):
     model = DeckQuestion
     extra = 1
     fields = ("deck", "position")
@@ -301,9 +301,6 @@ class QuestionAdmin(OwnedAdmin):
             )
         ),
     )
-
-    class Media:
-        css = {"all": ("quizapp_admin/admin.css",)}
 
     def get_fieldsets(self, request, obj=None):
         answer = ANSWER_FIELDS_BY_TYPE.get(_question_type(request, obj), ())
@@ -606,7 +603,7 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ("slug",)
 
 
-class ParagraphInline(admin.TabularInline):
+class ParagraphInline(NamedTabularInline):
     model = Paragraph
     fields = ("number", "text", "factual")
     readonly_fields = ("number", "text")

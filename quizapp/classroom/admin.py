@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from quizapp.admin_reports import ReportLink, ReportTable, report_page, report_response
-from quizapp.admin_site import OwnedAdmin
+from quizapp.admin_site import NamedTabularInline, OwnedAdmin
 from quizapp.classroom.models import Assignment, Classroom, Enrolment, Invitation
 from quizapp.classroom.selectors import class_attempt, class_deck_memory, class_results
 from quizapp.classroom.services import (
@@ -28,7 +28,7 @@ RESULTS_PER_PAGE = 100
 """Students per page of the class results (as the admin's lists); the CSV has every one."""
 
 
-class EnrolmentInline(admin.TabularInline):
+class EnrolmentInline(NamedTabularInline):
     """The class's students, to read or remove. Nobody is added here: a student joins with the
     join code or by accepting an invitation, so no teacher can put an account in a class (and
     read its results) without its owner's consent, and no list of accounts is ever shown."""
@@ -37,6 +37,7 @@ class EnrolmentInline(admin.TabularInline):
     fields = ("student_name", "joined_at")
     readonly_fields = ("student_name", "joined_at")
     extra = 0
+    classes = ("quizapp-no-row-label",)
     verbose_name = "student"
     verbose_name_plural = "roster"
 
@@ -51,10 +52,11 @@ class EnrolmentInline(admin.TabularInline):
         return _student_name(obj.student)
 
 
-class AssignmentInline(admin.TabularInline):
+class AssignmentInline(NamedTabularInline):
     model = Assignment
     fields = ("quiz", "deck", "due_at")
     extra = 1
+    classes = ("quizapp-no-row-label",)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "quiz" and not request.user.is_superuser:
@@ -70,9 +72,6 @@ class ClassroomAdmin(OwnedAdmin):
     filter_horizontal = ("teachers",)
     readonly_fields = ("teacher_names", "join_code_display", "invitations", "report_links")
     inlines = (EnrolmentInline, AssignmentInline)
-
-    class Media:
-        css = {"all": ("quizapp_admin/admin.css",)}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_students=Count("enrolments", distinct=True))

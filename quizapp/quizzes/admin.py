@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from quizapp.admin_reports import ReportLink, ReportTable, report_response
-from quizapp.admin_site import OwnedAdmin
+from quizapp.admin_site import NamedTabularInline, OwnedAdmin
 from quizapp.bank.admin import question_label
 from quizapp.bank.admin_interchange import export_actions
 from quizapp.bank.answer_forms import answer_inputs
@@ -18,18 +18,17 @@ from quizapp.quizzes.models import Attempt, Quiz, QuizItem
 from quizapp.quizzes.selectors import quiz_item_analysis
 
 
-class QuizItemInline(admin.TabularInline):
+class QuizItemInline(NamedTabularInline):
     model = QuizItem
     fields = ("position", "question", "points")
     autocomplete_fields = ("question",)
     extra = 1
-    classes = ("quizapp-sortable",)
+    classes = ("quizapp-sortable", "quizapp-no-row-label")
     verbose_name = "question"
     verbose_name_plural = "questions (drag to reorder, or use the arrows)"
 
     class Media:
         js = ("quizapp_admin/sortable-inline.js",)
-        css = {"all": ("quizapp_admin/admin.css",)}
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "question" and not request.user.is_superuser:
