@@ -121,15 +121,20 @@ def test_a_teacher_exports_selected_questions_from_the_question_list(
 
 
 class _FormFields(HTMLParser):
-    """What a browser posts from the page's form: its inputs, as they are, and a button."""
+    """What a browser posts from the page's form: its inputs, as they are, and a button
+    (by its label)."""
 
     def __init__(self):
         super().__init__()
         self.fields: list[tuple[str, str]] = []
         self.buttons: dict[str, tuple[str, str]] = {}
+        self._button: dict | None = None
+        self._label = ""
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if tag == "button" and attrs.get("type", "submit") == "submit" and "name" in attrs:
+            self._button, self._label = attrs, ""
         if tag != "input" or "name" not in attrs or "disabled" in attrs:
             return
         kind = attrs.get("type", "text")
@@ -137,6 +142,16 @@ class _FormFields(HTMLParser):
             self.buttons[attrs.get("value", "")] = (attrs["name"], attrs.get("value", ""))
         elif kind not in ("checkbox", "radio") or "checked" in attrs:
             self.fields.append((attrs["name"], attrs.get("value", "on")))
+
+    def handle_data(self, data):
+        if self._button is not None:
+            self._label += data
+
+    def handle_endtag(self, tag):
+        if tag == "button" and self._button is not None:
+            label = " ".join(self._label.split())
+            self.buttons[label] = (self._button["name"], self._button.get("value", ""))
+            self._button = None
 
 
 def confirm_as_shown(client, preview) -> tuple[str, object]:
