@@ -22,7 +22,7 @@ def invitation_url(action, invitation):
 
 def test_an_invited_student_sees_the_invitation_and_joins_by_accepting(signed_in, invitation):
     page = signed_in.get(reverse("class_list")).content.decode()
-    assert "Anna Petrosyan invited you to 9B history" in page
+    assert "Anna Petrosyan invited you to <strong>9B history</strong>." in page
     assert "You are not in a class yet." in page  # invited is not enrolled
     response = signed_in.post(invitation_url("accept", invitation))
     assert response.status_code == 302 and response["Location"] == reverse("class_list")
