@@ -225,8 +225,8 @@ class DeckMembershipInline(NamedTabularInline):
     verbose_name = "deck"
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "deck" and not request.user.is_superuser:
-            kwargs["queryset"] = Deck.objects.filter(Q(owner=request.user) | Q(owner__isnull=True))
+        if db_field.name == "deck":
+            kwargs["queryset"] = decks_usable_by(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -276,7 +276,7 @@ class QuestionAdmin(OwnedAdmin):
     shared_lookup = Q(owner__isnull=True, status=Question.Status.PUBLISHED)
     list_display = ("slug", "type", "status", "version", "owner", "deck_list", "difficulty")
     list_filter = (
-        "decks",
+        ("decks", admin.RelatedOnlyFieldListFilter),  # the decks of the questions listed
         "type",
         "tags",
         "status",
@@ -548,6 +548,13 @@ class QuestionAdmin(OwnedAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/bank/question/add_to_quiz.html", context)
+
+
+def decks_usable_by(user):
+    """The decks a teacher may put questions in, draw from or assign: theirs and the shared."""
+    if user.is_superuser:
+        return Deck.objects.all()
+    return Deck.objects.filter(Q(owner=user) | Q(owner__isnull=True))
 
 
 def _type_in(data) -> QuestionType | None:

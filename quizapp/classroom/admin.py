@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from quizapp.admin_reports import ReportLink, ReportTable, report_page, report_response
 from quizapp.admin_site import NamedTabularInline, OwnedAdmin
+from quizapp.bank.admin import decks_usable_by
 from quizapp.classroom.models import Assignment, Classroom, Enrolment, Invitation
 from quizapp.classroom.selectors import class_attempt, class_deck_memory, class_results
 from quizapp.classroom.services import (
@@ -61,6 +62,8 @@ class AssignmentInline(NamedTabularInline):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "quiz" and not request.user.is_superuser:
             kwargs["queryset"] = Quiz.objects.filter(owner=request.user, published=True)
+        if db_field.name == "deck":
+            kwargs["queryset"] = decks_usable_by(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from quizapp.admin_reports import ReportLink, ReportTable, report_response
 from quizapp.admin_site import NamedTabularInline, OwnedAdmin
-from quizapp.bank.admin import question_label
+from quizapp.bank.admin import decks_usable_by, question_label
 from quizapp.bank.admin_interchange import export_actions
 from quizapp.bank.answer_forms import answer_inputs
 from quizapp.bank.grading import QuestionType
@@ -104,6 +104,11 @@ class QuizAdmin(OwnedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_items=Count("items"))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "draw_deck":
+            kwargs["queryset"] = decks_usable_by(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="questions", ordering="n_items")
     def question_count(self, obj):
@@ -266,7 +271,7 @@ class AttemptAdmin(OwnedAdmin):
 
     owner_lookup = "quiz__owner"
     list_display = ("user", "quiz", "number", "status", "percentage", "passed", "submitted_at")
-    list_filter = ("status", "passed", "quiz")
+    list_filter = ("status", "passed", ("quiz", admin.RelatedOnlyFieldListFilter))
     search_fields = ("user__username", "quiz__title")
     list_select_related = ("user", "quiz")
 
