@@ -223,3 +223,33 @@ def test_a_student_who_left_or_deleted_their_account_is_no_longer_reviewable(
         assert client.get(review_url(classroom, attempt)).status_code == 404
     results = client.get(reverse("admin:classroom_classroom_results", args=[classroom.pk]))
     assert left.username not in results.content.decode()
+
+
+def test_memory_per_deck_counts_a_student_only_once_they_accept_the_invitation(
+    client, teacher, classroom
+):
+    import uuid
+
+    from quizapp.classroom.models import Assignment
+    from quizapp.classroom.services import invitation_accept, invitation_create
+    from quizapp.study.services import review_record
+    from tests.factories import DeckFactory
+
+    deck = DeckFactory(title="Ceasefires")
+    Assignment.objects.create(classroom=classroom, deck=deck, due_at=NOW)
+    invited = StudentFactory(username="invited-student", date_joined=NOW - timedelta(days=100))
+    review_record(
+        user=invited,
+        question=QuestionFactory(deck=deck),
+        rating=3,
+        reviewed_at=NOW - timedelta(days=2),
+        review_id=uuid.uuid4(),
+    )
+    invitation = invitation_create(classroom=classroom, username=invited.username, by=teacher)
+    client.force_login(teacher)
+    url = reverse("admin:classroom_classroom_memory", args=[classroom.pk]) + "?format=csv"
+    rows = list(csv.reader(io.StringIO(client.get(url).content.decode())))
+    assert rows[1][:2] == ["Ceasefires", "0"]  # invited is not enrolled: nobody studying
+    invitation_accept(invitation=invitation, user=invited)
+    rows = list(csv.reader(io.StringIO(client.get(url).content.decode())))
+    assert rows[1][:2] == ["Ceasefires", "1"]
