@@ -171,6 +171,11 @@ enabled = false
 max-examples = {MAX_EXAMPLES}
 database = "none"
 
+# More scenarios than examples per operation: each follows links between operations (a new
+# attempt, then reading it, which the peer check replays), and every operation adds links.
+[phases.stateful.generation]
+max-examples = {MAX_EXAMPLES * 3}
+
 [checks]
 enabled = true
 
