@@ -81,8 +81,20 @@ e2e-deps:
 	  npm ci --prefix tests/e2e --no-audit --no-fund; \
 	fi
 
+# The deployment tests (tests/test_deploy.py, tests/load/test_slow_clients.py) run the documented
+# nginx configuration (deploy/nginx.conf) with Debian's nginx and a throw-away openssl certificate.
+.PHONY: deploy-deps
+deploy-deps:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl; \
+	  else \
+	    echo "error: the deployment tests need nginx: run 'sudo apt-get install nginx' (or 'sudo make deploy-deps')." >&2; exit 1; \
+	  fi; \
+	fi
+
 .PHONY: test
-test: lint e2e-deps
+test: lint e2e-deps deploy-deps
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)

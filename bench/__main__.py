@@ -39,7 +39,7 @@ from types import ModuleType
 
 from bench import Result
 
-BENCHMARKS = ("replay", "queue", "api", "load", "scale", "throughput")
+BENCHMARKS = ("replay", "exam", "queue", "api", "load", "scale", "throughput", "slow_clients")
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "benchmarks.md"
 HEADER = """# Benchmarks

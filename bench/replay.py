@@ -4,8 +4,9 @@ Replaying a card's log is how every card state is derived (a late offline review
 parameters, verify_card_states), so its speed bounds those operations. The inputs are
 deterministic card histories (10 reviews a card, ratings and gaps drawn from a fixed seed).
 Ours is ``scheduling.replay`` (with its day bookkeeping); the reference is the bare
-``fsrs.Scheduler.review_card`` loop on the same inputs with the same parameters, timed in
-interleaved slices in the same process so machine drift hits both alike.
+``fsrs.Scheduler.review_card`` loop on the same inputs with the same parameters, given the same
+elapsed study days (UTC, 04:00 boundary), timed in interleaved slices in the same process so
+machine drift hits both alike.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ FULL_CARDS, QUICK_CARDS = 100_000, 5_000
 SLICES = 10
 START = datetime(2025, 1, 1, tzinfo=UTC)
 RATINGS = (1, 2, 3, 3, 3, 3, 3, 4)  # about the mix learners give
+DAY_START = timedelta(hours=4)
 
 History = list[ReviewInput]
 
@@ -59,8 +61,15 @@ def replay_bare(
     finals = []
     for n, reviews in enumerate(cards):
         card = fsrs.Card(card_id=first + n)
+        last_day = 0
         for rating, at in reviews:
+            # The study day in UTC with a 04:00 start, and the last review moved back to
+            # exactly that many days before, as scheduling.apply_review hands it to fsrs.
+            day = (at - DAY_START).date().toordinal()
+            if card.last_review is not None:
+                card.last_review = at - timedelta(days=day - last_day)
             card, _ = scheduler.review_card(card, rating, at)
+            last_day = day
         finals.append(card)
     return finals
 

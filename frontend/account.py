@@ -6,17 +6,13 @@ Export and deletion are `quizapp.accounts.data.learner_data_json` and
 """
 
 import math
-from datetime import timedelta
 
-from axes.helpers import get_client_username, get_cool_off
-from axes.models import AccessAttempt
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate, logout
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
-from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,15 +20,17 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_safe
 
 from quizapp.accounts.data import learner_data_json
+from quizapp.accounts.forms import PasswordSetBySignOutMixin
+from quizapp.accounts.login_policy import lockout_of
 from quizapp.accounts.services import (
     AccountDeletionRefused,
     learner_delete,
     learner_deletion_refusal,
-    user_devices_sign_out,
 )
 from quizapp.api.errors import error_body
 
 LOCKED_OUT = "Too many failed logins for this account from your address."
+LOCKED_OUT_ADDRESS = "Too many failed logins from your address."
 
 
 @login_required
@@ -48,7 +46,25 @@ def account_export(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
-class AccountDeleteForm(forms.Form):
+class CurrentPasswordMixin:
+    """For a form that asks for the signed-in user's password. It is checked through
+    authenticate(), not check_password(): a wrong one counts towards the lock-out as at the
+    login, and a locked-out one is refused (quizapp/accounts/login_policy.py), so the form
+    cannot be used to guess the password either."""
+
+    def __init__(self, *args, request: HttpRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def confirm_current_password(self, password: str, message: str, code: str) -> str:
+        user = self.request.user
+        checked = authenticate(self.request, username=user.get_username(), password=password)
+        if checked is None or checked.pk != user.pk:
+            raise forms.ValidationError(message, code=code)
+        return password
+
+
+class AccountDeleteForm(CurrentPasswordMixin, forms.Form):
     password = forms.CharField(
         label="Your password",
         strip=False,
@@ -56,20 +72,10 @@ class AccountDeleteForm(forms.Form):
         help_text="To make sure it is you.",
     )
 
-    def __init__(self, *args, request: HttpRequest, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.request = request
-
     def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        # authenticate(), not check_password(): wrong passwords count towards the lock-out,
-        # as at the login, so this form cannot be used to guess the password either.
-        user = authenticate(
-            self.request, username=self.request.user.get_username(), password=password
+        return self.confirm_current_password(
+            self.cleaned_data["password"], "That is not your password.", "wrong_password"
         )
-        if user is None or user.pk != self.request.user.pk:
-            raise forms.ValidationError("That is not your password.", code="wrong_password")
-        return password
 
 
 @login_required
@@ -95,29 +101,29 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     )
 
 
+class PasswordChangeForm(
+    CurrentPasswordMixin, PasswordSetBySignOutMixin, auth_forms.PasswordChangeForm
+):
+    """Django's form, with the current password checked under the login policy, and the new one
+    set by the service that also signs the learner out everywhere else."""
+
+    def clean_old_password(self) -> str:
+        return self.confirm_current_password(
+            self.cleaned_data["old_password"],
+            self.error_messages["password_incorrect"],
+            "password_incorrect",
+        )
+
+
 class PasswordChange(auth_views.PasswordChangeView):
-    """Django's password change (other browser sessions end by themselves: the session auth
-    hash covers the password; this one is kept), which also signs out every API device."""
+    """Django's password change: every API device and every other browser session of the
+    learner ends (PasswordChangeForm); this session stays signed in, under a new key."""
 
     template_name = "frontend/password_change_form.html"
+    form_class = PasswordChangeForm
 
-    def form_valid(self, form):
-        with transaction.atomic():
-            response = super().form_valid(form)
-            user_devices_sign_out(user=form.user)
-        return response
-
-
-def _seconds_left(request: HttpRequest, credentials: dict | None) -> int:
-    """Until the lock-out of this username and address ends: the cool-off counts from the
-    last failure recorded before it (failures during a lock-out are not recorded)."""
-    cool_off = get_cool_off(request) or timedelta()
-    last = AccessAttempt.objects.filter(
-        username=get_client_username(request, credentials),
-        ip_address=getattr(request, "axes_ip_address", None),
-    ).aggregate(last=Max("attempt_time"))["last"]
-    ends = (last or timezone.now()) + cool_off
-    return max(1, math.ceil((ends - timezone.now()).total_seconds()))
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 def lockout_response(
@@ -125,15 +131,22 @@ def lockout_response(
 ) -> HttpResponse:
     """What django-axes answers a locked-out login (AXES_LOCKOUT_CALLABLE): 429 with
     Retry-After; the API's error body under /api/, else a page saying when to try again."""
-    seconds = _seconds_left(request, credentials)
+    lockout = lockout_of(request, credentials)
+    seconds = max(1, math.ceil((lockout.ends - timezone.now()).total_seconds()))
     minutes = math.ceil(seconds / 60)
     wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
     if request.path.startswith("/api/"):
+        message = LOCKED_OUT_ADDRESS if lockout.by_address else LOCKED_OUT
         response = JsonResponse(
-            error_body("locked_out", f"{LOCKED_OUT} Try again in {wait}."), status=429
+            error_body("locked_out", f"{message} Try again in {wait}."), status=429
         )
     else:
-        response = render(request, "frontend/lockout.html", {"wait": wait}, status=429)
+        response = render(
+            request,
+            "frontend/lockout.html",
+            {"wait": wait, "by_address": lockout.by_address},
+            status=429,
+        )
     response["Retry-After"] = str(seconds)
     add_never_cache_headers(response)
     return response

@@ -5,6 +5,7 @@ attributes), and each chart also gets a text summary and a data table.
 """
 
 import calendar
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
@@ -260,3 +261,139 @@ def mastery_chart(decks: list[DeckMastery]) -> list[MasteryRow]:
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class WorkloadLine:
+    days: int
+    label: str
+    polyline: str
+    points: list[Point]
+
+
+@dataclass(frozen=True)
+class WorkloadRow:
+    retention: str
+    reviews_per_day: str
+    minutes_per_day: str
+    memorised: str
+    minutes_per_card: str
+    recommended: bool
+    current: bool
+
+
+@dataclass(frozen=True)
+class WorkloadTable:
+    days: int
+    title: str
+    rows: list[WorkloadRow]
+
+
+@dataclass(frozen=True)
+class WorkloadChart:
+    width: int
+    height: int
+    lines: list[WorkloadLine]
+    gridlines: list[tuple[int, str]]
+    ticks: list[tuple[int, str]]
+    recommended_x: int
+    recommended: float
+    summary: str
+    tables: list[WorkloadTable]
+
+
+WORKLOAD_LEFT, WORKLOAD_TOP, WORKLOAD_WIDTH, WORKLOAD_HEIGHT = 40, 12, 300, 140
+WORKLOAD_RANGE = (0.70, 0.97)
+
+
+def _horizon_name(days: int) -> str:
+    return "the next year" if days == 365 else f"the next {days} days"
+
+
+def workload_chart(result: dict, *, current_retention: float) -> WorkloadChart:
+    """Minutes of study a day against desired retention, one line per horizon, with the
+    retention that costs the least work per memorised card over the longest horizon marked."""
+    horizons = [int(h) for h in result["horizons"]]
+    longest = max(horizons)
+    low, high = WORKLOAD_RANGE
+    peak = max(w["minutes_per_day"] for h in horizons for w in result["workloads"][str(h)])
+    scale = max(1, math.ceil(peak / 5) * 5)
+
+    def x_of(retention: float) -> int:
+        return round(WORKLOAD_LEFT + WORKLOAD_WIDTH * (retention - low) / (high - low))
+
+    def y_of(minutes: float) -> int:
+        return round(WORKLOAD_TOP + WORKLOAD_HEIGHT * (1 - minutes / scale))
+
+    lines = []
+    for days in horizons:
+        points = [
+            Point(
+                x=x_of(w["desired_retention"]),
+                y=y_of(w["minutes_per_day"]),
+                label=(
+                    f"{_horizon_name(days).capitalize()} at {w['desired_retention']:.2f}: "
+                    f"{w['minutes_per_day']:.1f} minutes a day"
+                ),
+            )
+            for w in result["workloads"][str(days)]
+        ]
+        lines.append(
+            WorkloadLine(
+                days=days,
+                label=f"{days} days",
+                polyline=" ".join(f"{p.x},{p.y}" for p in points),
+                points=points,
+            )
+        )
+    recommended = result["recommended"][str(longest)]
+    tables = []
+    for days in reversed(horizons):
+        best = result["recommended"][str(days)]
+        tables.append(
+            WorkloadTable(
+                days=days,
+                title=_horizon_name(days).capitalize(),
+                rows=[
+                    WorkloadRow(
+                        retention=f"{w['desired_retention']:.2f}",
+                        reviews_per_day=f"{w['reviews_per_day']:.0f}",
+                        minutes_per_day=f"{w['minutes_per_day']:.1f}",
+                        memorised=f"{w['memorised']:,.0f}",
+                        minutes_per_card=f"{w['minutes_per_memorised_card']:.2f}",
+                        recommended=w["desired_retention"] == best,
+                        current=abs(w["desired_retention"] - current_retention) < 0.005,
+                    )
+                    for w in result["workloads"][str(days)]
+                ],
+            )
+        )
+    year = result["workloads"][str(longest)]
+    at_best = next(w for w in year if w["desired_retention"] == recommended)
+
+    def daily(workload: dict) -> str:
+        reviews, minutes = round(workload["reviews_per_day"]), round(workload["minutes_per_day"])
+        return f"{_plural(reviews, 'review')} ({_plural(minutes, 'minute')}) a day"
+
+    summary = (
+        f"Over {_horizon_name(longest)}, a desired retention of {recommended:.2f} costs the "
+        f"least work per card remembered: about {daily(at_best)}, with about "
+        f"{_plural(round(at_best['memorised']), 'card')} remembered at the end."
+    )
+    mine = next((w for w in year if abs(w["desired_retention"] - current_retention) < 0.005), None)
+    if mine is not None and mine is not at_best:
+        summary += (
+            f" At your {current_retention:.2f}: {daily(mine)}, "
+            f"{_plural(round(mine['memorised']), 'card')}."
+        )
+    return WorkloadChart(
+        width=WORKLOAD_LEFT + WORKLOAD_WIDTH + 12,
+        height=WORKLOAD_TOP + WORKLOAD_HEIGHT + 24,
+        lines=lines,
+        gridlines=[(y_of(v), f"{v:g} min") for v in (0, scale / 2, scale)],
+        ticks=[(x_of(r), f"{r:.2f}") for r in (0.70, 0.80, 0.90, 0.97)],
+        recommended_x=x_of(recommended),
+        recommended=recommended,
+        summary=summary,
+        tables=tables,
+    )

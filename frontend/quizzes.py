@@ -2,8 +2,12 @@
 
 Views stay thin: who may take a quiz, what an attempt may show and every refusal come from
 `quizapp.quizzes` and `quizapp.classroom`, the same services the REST API calls. Answers are
-saved as they are given (htmx posts each question's form on change; without JavaScript its
-Save button posts and the page comes back at that question).
+saved as they are given: htmx posts a question's form on every change, one request at a time
+per form, and the reply replaces only the question's status line ("Saved.", or why not), never
+the controls the learner may be using meanwhile. In a quiz that checks each answer at once
+(feedback `immediate`) the first answer saved is final, so it is saved only when the learner
+says so, and the reply is the whole question with its result. Without JavaScript the Save
+button posts and the page comes back at that question.
 """
 
 from django.contrib import messages
@@ -15,7 +19,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from quizapp.bank import grading
-from quizapp.bank.answer_forms import answer_from_form, answer_inputs, previous_answer
+from quizapp.bank.answer_forms import (
+    answer_from_form,
+    answer_inputs,
+    answer_text,
+    previous_answer,
+)
 from quizapp.classroom.models import Assignment
 from quizapp.classroom.selectors import assignments_due_for, classes_of, invitations_for
 from quizapp.classroom.services import (
@@ -25,7 +34,7 @@ from quizapp.classroom.services import (
     invitation_accept,
     invitation_decline,
 )
-from quizapp.quizzes.models import Attempt, AttemptQuestion, Quiz
+from quizapp.quizzes.models import Attempt, AttemptQuestion, FeedbackMode, Quiz
 from quizapp.quizzes.selectors import attempt_view, attempts_of, quizzes_open_to
 from quizapp.quizzes.services import (
     QuizError,
@@ -102,7 +111,9 @@ def _own_attempt(request, attempt_id: int) -> Attempt:
 
 def _question_blocks(view, *, errors=None, posted=None) -> list[dict]:
     """Each question with its answer controls, refilled with the stored (or just posted)
-    answer, in the attempt's frozen order."""
+    answer, in the attempt's frozen order and numbering. Once the answer can no longer change,
+    it is also said in words ("your answer"): it is the learner's own, shown whatever the
+    feedback mode holds back."""
     keys = {
         aq.question_id: aq
         for aq in AttemptQuestion.objects.filter(attempt=view.attempt).only(
@@ -113,15 +124,26 @@ def _question_blocks(view, *, errors=None, posted=None) -> list[dict]:
     for question in view.questions:
         stored = keys[question.question_id]
         key = grading.AnswerKey.from_json(stored.answer_key)
+        order = stored.display_order
         error = (errors or {}).get(question.question_id)
-        data = posted if error and posted is not None else previous_answer(key, question.answer)
+        data = (
+            posted
+            if error and posted is not None
+            else previous_answer(key, question.answer, order=order)
+        )
         locked = view.attempt.is_submitted or question.result is not None
+        your_answer = None
+        if locked:
+            your_answer = (
+                answer_text(key, question.answer) if question.answered else "(not answered)"
+            )
         blocks.append(
             {
                 "question": question,
-                "inputs": answer_inputs(key, order=stored.display_order, previous=data),
+                "inputs": answer_inputs(key, order=order, previous=data),
                 "error": error,
                 "locked": locked,
+                "your_answer": your_answer,
             }
         )
     return blocks
@@ -134,6 +156,8 @@ def _attempt_context(request, attempt: Attempt, **extra) -> dict:
         "view": view,
         "attempt": attempt,
         "quiz": attempt.quiz,
+        # Saved on every change, unless the first answer saved is final (checked at once).
+        "autosave": attempt.quiz.feedback_mode != FeedbackMode.IMMEDIATE,
         "answered": answered,
         "blocks": _question_blocks(
             view, errors=extra.pop("errors", None), posted=extra.pop("posted", None)
@@ -176,8 +200,8 @@ def attempt_answer(request: HttpRequest, attempt_id: int, question_id: int) -> H
         block = next(b for b in context["blocks"] if b["question"].question_id == question_id)
         return render(
             request,
-            "frontend/attempt.html#question",
-            {**context, "block": block, "oob_announcement": True},
+            "frontend/attempt.html#htmx-reply",
+            {**context, "block": block, "in_reply": True},
             status=status,
         )
     if status != 200:
@@ -236,9 +260,12 @@ def class_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def class_leave(request: HttpRequest, class_id: int) -> HttpResponse:
+    """GET asks for confirmation (what leaving changes); POST leaves the class."""
     classroom = get_object_or_404(classes_of(request.user), pk=class_id)
+    if request.method == "GET":
+        return render(request, "frontend/class_leave.html", {"classroom": classroom})
     classroom_leave(user=request.user, classroom=classroom)
     messages.success(request, f"You left {classroom.name}.")
     return redirect("class_list")

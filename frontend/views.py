@@ -14,59 +14,60 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from frontend import charts
-from frontend.forms import LearnerSettingsForm, ReviewForm, SignUpForm
+from frontend.forms import (
+    DeckPresetForm,
+    DeckPresetsForm,
+    LearnerSettingsForm,
+    ReviewForm,
+    SignUpForm,
+)
 from frontend.highlighting import mark_quotes
 from quizapp.bank.answer_forms import answer_from_form, answer_inputs, answer_text
 from quizapp.bank.grading import InvalidKey, MalformedAnswer, grade
 from quizapp.bank.models import Deck, Question, Quote, Source
 from quizapp.bank.selectors import source_coverage
 from quizapp.classroom.selectors import assignments_due_for
-from quizapp.study.models import Rating, ReviewSource
+from quizapp.study.fitting import MIN_REVIEWS_FOR_FITTING
+from quizapp.study.models import DeckPreset, Rating, ReviewSource, WorkloadSimulation
 from quizapp.study.practice import proposed_rating
 from quizapp.study.progress import learner_progress, learner_today, session_summary
 from quizapp.study.scheduling import format_interval
-from quizapp.study.selectors import QueueEntry, deck_counts, queue_entry_for, study_queue
+from quizapp.study.selectors import (
+    QueueEntry,
+    deck_counts,
+    exam_outlook,
+    learner_presets,
+    queue_entry_for,
+    study_queue,
+)
 from quizapp.study.services import (
     Outcome,
     ReviewError,
+    deck_preset_assign,
+    deck_preset_create,
+    deck_preset_delete,
+    deck_preset_update,
     learner_settings_get,
     learner_settings_update,
     review_record,
     review_undo,
+    workload_simulation_request,
 )
 from quizapp.study.sync import studyable_questions
 
 FLASHCARD, PRACTICE = ReviewSource.FLASHCARD.value, ReviewSource.PRACTICE.value
 STUDY_SINCE = "study_session_since"
 """Session key: when the current study session started, for its end-of-session summary."""
-
-
-@require_safe
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and readiness for load balancers: 200 only when the database answers."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError as error:
-        return JsonResponse(
-            {"status": "error", "database": f"unavailable: {error.__class__.__name__}"},
-            status=503,
-        )
-    return JsonResponse({"status": "ok", "database": "ok"})
 
 
 @require_safe
@@ -80,6 +81,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "decks": [row for row in deck_counts(user=request.user, now=now) if row.total],
             "today": learner_today(user=request.user, now=now),
+            "exams": exam_outlook(user=request.user, now=now),
             "assignments": list(assignments_due_for(request.user, now)[:10]),
         },
     )
@@ -464,5 +466,110 @@ def learner_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Your settings are saved.")
                 return redirect("learner_settings")
-        return render(request, "frontend/settings.html", {"form": form}, status=422)
-    return render(request, "frontend/settings.html", {"form": form})
+        return _settings_page(request, settings, form=form, status=422)
+    return _settings_page(request, settings, form=form)
+
+
+def _settings_page(request, settings, *, form=None, decks_form=None, status=200) -> HttpResponse:
+    overview = learner_presets(user=request.user, settings=settings)
+    return render(
+        request,
+        "frontend/settings.html",
+        {
+            "form": form or LearnerSettingsForm.for_settings(settings),
+            "decks_form": decks_form or DeckPresetsForm.for_learner(overview),
+            "settings": settings,
+            "presets": overview.presets,
+            "min_reviews_for_fitting": MIN_REVIEWS_FOR_FITTING,
+            **_workload_context(request.user, settings),
+        },
+        status=status,
+    )
+
+
+def _workload_context(user, settings) -> dict:
+    simulation = WorkloadSimulation.objects.filter(user=user).first()
+    status = None if simulation is None else simulation.status
+    done = status == WorkloadSimulation.Status.DONE
+    return {
+        "simulation": simulation,
+        "simulation_busy": status in WorkloadSimulation.BUSY,
+        "workload": (
+            charts.workload_chart(simulation.result, current_retention=settings.desired_retention)
+            if done
+            else None
+        ),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def workload(request: HttpRequest) -> HttpResponse:
+    """The workload simulation: POST asks for one (run at once when small, else in the
+    background); GET is the section itself, which htmx polls while a simulation runs."""
+    if request.method == "POST":
+        workload_simulation_request(user=request.user)
+    if not request.htmx:
+        return redirect(reverse("learner_settings") + "#workload-heading")
+    settings = learner_settings_get(user=request.user)
+    return render(request, "frontend/_workload.html", _workload_context(request.user, settings))
+
+
+@login_required
+@require_POST
+def deck_presets_save(request: HttpRequest) -> HttpResponse:
+    """Which preset each deck follows (one choice per deck on the settings page)."""
+    overview = learner_presets(user=request.user)
+    form = DeckPresetsForm.for_learner(overview, request.POST)
+    if not form.is_valid():
+        settings = learner_settings_get(user=request.user)
+        return _settings_page(request, settings, decks_form=form, status=422)
+    presets = {p.pk: p for p in DeckPreset.objects.filter(user=request.user)}
+    for deck, current in overview.deck_presets:
+        chosen = form.chosen(deck)
+        if chosen != current.id:
+            deck_preset_assign(
+                user=request.user, deck=deck, preset=None if chosen is None else presets[chosen]
+            )
+    messages.success(request, "Your decks’ presets are saved.")
+    return redirect("learner_settings")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deck_preset_edit(request: HttpRequest, preset_id: int | None = None) -> HttpResponse:
+    """Create a named preset (no id; it starts from the default's options) or change one of
+    the learner's own."""
+    preset = None
+    if preset_id is not None:
+        preset = get_object_or_404(DeckPreset, pk=preset_id, user=request.user)
+    data = request.POST if request.method == "POST" else None
+    form = DeckPresetForm.for_options(preset or learner_settings_get(user=request.user), data)
+    if data is not None and form.is_valid():
+        try:
+            if preset is None:
+                deck_preset_create(user=request.user, **form.cleaned_data)
+            else:
+                deck_preset_update(user=request.user, preset=preset, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"The preset “{form.cleaned_data['name']}” is saved.")
+            return redirect("learner_settings")
+    return render(
+        request,
+        "frontend/preset_form.html",
+        {"form": form, "preset": preset},
+        status=422 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_POST
+def deck_preset_remove(request: HttpRequest, preset_id: int) -> HttpResponse:
+    preset = get_object_or_404(DeckPreset, pk=preset_id, user=request.user)
+    deck_preset_delete(user=request.user, preset=preset)
+    messages.success(
+        request, f"The preset “{preset.name}” is deleted; its decks follow the default."
+    )
+    return redirect("learner_settings")

@@ -88,15 +88,21 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "quizapp.api.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Above whitenoise and the health check, so static files and /healthz carry them too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Before the host check (CommonMiddleware): a probe may use the server's own address.
+    "quizapp.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Before any view: a NUL in the address or a form is a 400 on every face (PostgreSQL
+    # cannot compare text holding one).
+    "quizapp.middleware.NulCharacterMiddleware",
     # Last: turns a login refused for too many failures into the lock-out page (or JSON).
     "axes.middleware.AxesMiddleware",
 ]
@@ -148,6 +154,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Bounded waits: a server that accepts connections and never answers would otherwise hold
+    # a request (and its thread) for psycopg's default of 130 s, and a runaway query forever.
+    # Such a request is answered 503 (quizapp/outages.py). 0 leaves the statement timeout to
+    # the server (e.g. `ALTER ROLE … SET statement_timeout`, behind PgBouncer).
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+    if _statement_timeout := env.int("DATABASE_STATEMENT_TIMEOUT", default=30):
+        _options.setdefault("options", f"-c statement_timeout={_statement_timeout}s")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
@@ -155,8 +169,15 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # by every worker process (a per-process memory cache would let each worker count alone).
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # Fails open (quizapp/cache.py): with Redis down or hung the app serves without throttles,
+    # waiting at most REDIS_TIMEOUT seconds for it, once per retry interval.
+    _redis_timeout = env.float("REDIS_TIMEOUT", default=0.5)
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "quizapp.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": _redis_timeout, "socket_timeout": _redis_timeout},
+        }
     }
 else:
     CACHES = {
@@ -172,6 +193,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Django's database sessions, each stored with its user's id, so that a password set by an
+# administrator or a deleted account ends every session of that user (quizapp/accounts).
+SESSION_ENGINE = "quizapp.accounts.sessions"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -285,17 +309,20 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
-# Brute force (django-axes, docs/security.md): after AXES_FAILURE_LIMIT failed logins for one
-# username from one address, that pair is refused for AXES_COOLOFF_MINUTES, counted from the
-# last failure before the lock-out (attempts during it do not extend it). The same username
-# from another address is not locked. Counted in the database, so every worker process sees
-# every failure. Covers every login that calls authenticate(request): web, admin and API.
+# Brute force (django-axes, quizapp/accounts/login_policy.py, docs/security.md): after
+# AXES_FAILURE_LIMIT failed logins for one username from one address, that pair is refused for
+# AXES_COOLOFF_MINUTES, counted from the last failure before the lock-out (attempts during it
+# do not extend it); after AXES_ADDRESS_FAILURE_LIMIT failures from one address across
+# usernames, the address is. The same username from another address is not locked. Counted in
+# the database, so every worker process sees every failure. Covers every password check that
+# calls authenticate(request): web, admin and API logins, password change and deletion forms.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = "quizapp.accounts.login_policy.LoginPolicyHandler"
 AXES_LOCKOUT_CALLABLE = "frontend.account.lockout_response"
 # Failures are kept (AccessAttempt, in the admin); successful logins only as User.last_login.
 # Axes' success log would also create a session for every API token login.
@@ -326,6 +353,8 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Probes reach the app server over plain HTTP; a redirect would count as healthy.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)

@@ -394,3 +394,12 @@ def test_the_benchmarks_child_commands_refuse_unknown_arguments():
         throughput.main(["profile"])
     with pytest.raises(SystemExit, match="usage"):
         scale.main(["serve", "someone"])
+
+
+def test_exam_benchmark_compares_the_same_learners_with_and_without_exam_mode():
+    from bench.exam import simulate
+
+    figures = simulate(4)
+    assert 0 < figures["share_without"] <= 1 and 0 < figures["share_with"] <= 1
+    assert figures["reviews_with"] > 0 and figures["reviews_without"] > 0
+    assert simulate(4) == figures  # seeded: the same learners each run

@@ -57,7 +57,7 @@ def test_redis_url_selects_the_redis_cache_and_the_database_cache_is_the_default
     default = settings_as_json("s.CACHES['default']['BACKEND']")
     redis = settings_as_json("s.CACHES['default']", REDIS_URL="redis://127.0.0.1:6379/3")
     assert default == "django.core.cache.backends.db.DatabaseCache"
-    assert redis["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert redis["BACKEND"] == "quizapp.cache.FailOpenRedisCache"  # Django's, failing open
     assert redis["LOCATION"] == "redis://127.0.0.1:6379/3"
 
 
@@ -93,3 +93,19 @@ def test_unknown_environment_name_is_refused():
     result = run(["manage.py", "check"], QUIZAPP_ENV="staging")
     assert result.returncode != 0
     assert "QUIZAPP_ENV must be" in result.stderr
+
+
+def test_postgresql_gives_up_on_connecting_and_on_slow_statements():
+    """Without a connect timeout, psycopg waits 130 s for a server that accepts the connection
+    and never answers, holding a server thread all that time."""
+    options = settings_as_json(
+        "s.DATABASES['default']['OPTIONS']", DATABASE_URL="postgres://quiz@db.internal/quizdb"
+    )
+    assert options == {"connect_timeout": 5, "options": "-c statement_timeout=30s"}
+    tuned = settings_as_json(
+        "s.DATABASES['default']['OPTIONS']",
+        DATABASE_URL="postgres://quiz@db.internal/quizdb",
+        DATABASE_CONNECT_TIMEOUT="2",
+        DATABASE_STATEMENT_TIMEOUT="0",  # e.g. set on the database role instead (PgBouncer)
+    )
+    assert tuned == {"connect_timeout": 2}

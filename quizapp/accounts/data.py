@@ -6,9 +6,12 @@ Reviews and card states can run to hundreds of thousands of rows, so they are re
 (`iterator`) and `learner_data_json` streams the document without holding it in memory;
 `learner_data_export` builds the same document as a dict. Queries: a constant number.
 
-What the export shows of a quiz attempt follows the quiz's feedback mode, exactly as the
-attempt page does: correctness, points and feedback only once they may be seen, so downloading
-one's data never reveals the answers of a quiz that is still open.
+A quiz attempt is exported as the attempt page shows it (`attempt_view`, the one rule for
+every face): answers name options by their text, never by the bank ids they are stored with
+(those follow authoring order: an ordering answer's ids sort into the right order), questions
+by id (a slug may describe the answer), and correctness, points and feedback only once the
+quiz's feedback mode shows them, so downloading one's data never reveals the answers of a
+quiz that is still open.
 """
 
 import json
@@ -22,23 +25,32 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from quizapp.classroom.models import Enrolment, Invitation
-from quizapp.quizzes.models import Attempt, AttemptQuestion, FeedbackMode
-from quizapp.quizzes.selectors import results_visible
-from quizapp.study.models import CardState, LearnerSettings, Review
+from quizapp.quizzes.models import Attempt, AttemptQuestion
+from quizapp.quizzes.selectors import AttemptView, attempt_view, shown_answer
+from quizapp.study.models import (
+    CardState,
+    DeckPreset,
+    DeckPresetAssignment,
+    LearnerSettings,
+    Review,
+)
+from quizapp.study.presets import OPTION_FIELDS
 
 FORMAT = "quizapp-learner-data"
-VERSION = 1
+VERSION = 2  # 2: quiz answers by option text, questions by id (not slug)
 CHUNK_ROWS = 2000
 CARD_STATES = {value: label.lower() for value, label in CardState.State.choices}
 SETTINGS_FIELDS = (
-    "desired_retention",
-    "new_cards_per_day",
-    "max_reviews_per_day",
+    *OPTION_FIELDS,
     "time_zone",
     "day_start_hour",
     "suspend_leeches",
     "parameters",
     "parameters_fitted_at",
+    "last_fit_at",
+    "last_fit_log_loss",
+    "last_fit_current_log_loss",
+    "last_fit_applied",
     "updated_at",
 )
 
@@ -71,9 +83,28 @@ def _settings(user) -> dict:
     # Read without creating: a learner who never opened the settings has the defaults.
     settings = LearnerSettings.objects.filter(user=user).first() or LearnerSettings(user=user)
     values = {name: getattr(settings, name) for name in SETTINGS_FIELDS}
-    values["parameters_fitted_at"] = _time(values["parameters_fitted_at"])
-    values["updated_at"] = _time(values["updated_at"])
+    for name in ("parameters_fitted_at", "last_fit_at", "updated_at"):
+        values[name] = _time(values[name])
     return values
+
+
+def _presets(user) -> list[dict]:
+    """The learner's named deck presets, each with the slugs of the decks given it."""
+    decks: dict[int, list[str]] = defaultdict(list)
+    for preset_id, slug in (
+        DeckPresetAssignment.objects.filter(user=user)
+        .order_by("deck__slug")
+        .values_list("preset_id", "deck__slug")
+    ):
+        decks[preset_id].append(slug)
+    return [
+        {
+            "name": preset.name,
+            **{name: getattr(preset, name) for name in OPTION_FIELDS},
+            "decks": decks[preset.pk],
+        }
+        for preset in DeckPreset.objects.filter(user=user).order_by("name", "pk")
+    ]
 
 
 def _reviews(user) -> Iterator[dict]:
@@ -146,33 +177,29 @@ def _cards(user) -> Iterator[dict]:
         }
 
 
-def _responses(attempt: Attempt, questions: list[AttemptQuestion], whole: bool) -> list[dict]:
-    immediate = attempt.quiz.feedback_mode == FeedbackMode.IMMEDIATE
+def _responses(view: AttemptView, questions: list[AttemptQuestion]) -> list[dict]:
+    """Each question as the attempt shows it now (`attempt_view`): options by their text,
+    results only where the feedback mode shows them."""
     rows = []
-    for aq in questions:
+    for question, aq in zip(view.questions, questions, strict=True):
         response = getattr(aq, "response", None)
-        row = {
-            "position": aq.position,
-            "question": aq.question.slug,
-            "prompt": aq.prompt,
-            "answer": response.answer if response else None,
-            "answered_at": _time(response.answered_at) if response else None,
-            "time_spent_ms": (
-                int(response.time_spent.total_seconds() * 1000) if response else None
-            ),
-            "correct": None,
-            "score": None,
-            "points_awarded": None,
-            "feedback": "",
-        }
-        if response is not None and (whole or immediate):
-            row |= {
-                "correct": response.correct,
-                "score": response.score,
-                "points_awarded": _decimal(response.points_awarded),
-                "feedback": response.feedback,
+        result = question.result if response is not None else None
+        rows.append(
+            {
+                "position": question.position,
+                "question_id": question.question_id,
+                "prompt": question.prompt,
+                "answer": shown_answer(question),
+                "answered_at": _time(response.answered_at) if response else None,
+                "time_spent_ms": (
+                    int(response.time_spent.total_seconds() * 1000) if response else None
+                ),
+                "correct": result.correct if result else None,
+                "score": result.score if result else None,
+                "points_awarded": _decimal(result.points_awarded) if result else None,
+                "feedback": result.feedback if result else "",
             }
-        rows.append(row)
+        )
     return rows
 
 
@@ -183,26 +210,13 @@ def _attempts(user, now: datetime) -> list[dict]:
     questions: dict[int, list[AttemptQuestion]] = defaultdict(list)
     for aq in (
         AttemptQuestion.objects.filter(attempt__in=[a.pk for a in attempts])
-        .select_related("response", "question")
-        .only(
-            "attempt_id",
-            "position",
-            "prompt",
-            "question__slug",
-            "response__answer",
-            "response__answered_at",
-            "response__time_spent",
-            "response__correct",
-            "response__score",
-            "response__points_awarded",
-            "response__feedback",
-        )
+        .select_related("response")
         .order_by("attempt_id", "position")
     ):
         questions[aq.attempt_id].append(aq)
     rows = []
     for attempt in attempts:
-        whole = results_visible(attempt, now)
+        view = attempt_view(attempt=attempt, now=now, questions=questions[attempt.pk])
         rows.append(
             {
                 "id": attempt.pk,
@@ -213,12 +227,12 @@ def _attempts(user, now: datetime) -> list[dict]:
                 "deadline": _time(attempt.deadline),
                 "submitted_at": _time(attempt.submitted_at),
                 "auto_submitted": attempt.auto_submitted,
-                "results_visible": whole,
-                "score": _decimal(attempt.score) if whole else None,
+                "results_visible": view.results_visible,
+                "score": _decimal(view.score),
                 "max_score": _decimal(attempt.max_score),
-                "percentage": _decimal(attempt.percentage) if whole else None,
-                "passed": attempt.passed if whole else None,
-                "responses": _responses(attempt, questions[attempt.pk], whole),
+                "percentage": _decimal(view.percentage),
+                "passed": view.passed,
+                "responses": _responses(view, questions[attempt.pk]),
             }
         )
     return rows
@@ -263,6 +277,7 @@ def learner_data_sections(*, user, now: datetime | None = None) -> dict[str, Any
         "exported_at": _time(now),
         "profile": _profile(user),
         "settings": _settings(user),
+        "presets": _presets(user),
         "reviews": _reviews(user),
         "cards": _cards(user),
         "quiz_attempts": _attempts(user, now),

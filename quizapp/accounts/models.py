@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.functional import cached_property
 
@@ -32,3 +34,26 @@ class User(AbstractUser):
     @property
     def is_teacher(self) -> bool:
         return self.role in (Role.TEACHER, Role.ADMIN)
+
+
+class Session(AbstractBaseSession):
+    """A browser session (Django's database session, SESSION_ENGINE = quizapp.accounts.sessions)
+    that knows which account it is signed in to, so that ending an account's sessions (its
+    password set, the account deleted) is one indexed delete, not a scan of every session."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        # Deleting the user deletes the sessions; no database constraint, so that saving a
+        # session never fails on a user deleted meanwhile (it is simply anonymous then).
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    @classmethod
+    def get_session_store_class(cls):
+        from quizapp.accounts.sessions import SessionStore
+
+        return SessionStore

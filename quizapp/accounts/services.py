@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from knox.models import AuthToken
 
-from quizapp.accounts.models import User
+from quizapp.accounts.models import Session, User
 from quizapp.quizzes.models import Attempt, Regrade
 from quizapp.quizzes.services import ANONYMISED_LEARNER
 
@@ -105,7 +105,8 @@ def learner_delete(*, user: User) -> LearnerDeletion:
     anonymised = Attempt.objects.filter(pk__in=kept).update(user=None)
     AccessAttempt.objects.filter(username=user.get_username()).delete()
     try:
-        user.delete()  # cascades to reviews, card states, settings, enrolments, device tokens
+        # Cascades to reviews, card states, settings, enrolments, device tokens and sessions.
+        user.delete()
     except ProtectedError:
         raise AccountDeletionRefused(
             "This account is named on quizzes or regrades that others use; an administrator "
@@ -117,9 +118,24 @@ def learner_delete(*, user: User) -> LearnerDeletion:
 
 
 @transaction.atomic
-def user_devices_sign_out(*, user: User) -> int:
-    """End every API device token of a user, e.g. after a password change (a token got with
-    the old password must not outlive it). Returns how many were ended. Browser sessions need
-    no such step: Django's session auth hash covers the password."""
-    count, _ = AuthToken.objects.filter(user=user).delete()
-    return count
+def user_password_set(*, user: User, password: str | None) -> User:
+    """Set a user's password (None: none usable, no password login), and sign the user out
+    everywhere: a device token or session got with the old password must not outlive it.
+
+    Every browser session of the user ends, the caller's too; a view that keeps its own
+    session signed in re-creates it next (Django's update_session_auth_hash does). The new
+    password is not validated here: the forms that ask for it do that."""
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    user_sign_out_everywhere(user=user)
+    return user
+
+
+@transaction.atomic
+def user_sign_out_everywhere(*, user: User) -> None:
+    """End every API device token and every browser session of a user."""
+    AuthToken.objects.filter(user=user).delete()
+    Session.objects.filter(user=user).delete()

@@ -6,6 +6,7 @@ messages; it is empty when the error is not about a field.
 """
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -14,8 +15,11 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from quizapp import outages
+
 logger = logging.getLogger("django.request")
 
+SERVER_ERROR_MESSAGE = "Something went wrong on our side; try again later."
 MESSAGES = {
     "invalid": "The request is invalid; see fields.",
     "not_found": "Not found.",
@@ -82,25 +86,32 @@ def _validation_error(exc: exceptions.ValidationError) -> tuple[str, str, dict[s
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    """DRF's exception handler with the API's error body, and a JSON 500 for the unexpected."""
+    """DRF's exception handler with the API's error body, a JSON 503 when the database does not
+    answer (quizapp/outages.py), and a JSON 500 for the unexpected."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
 
     if not isinstance(exc, exceptions.APIException):
+        outage = outages.is_outage(exc)
+        answer = HTTPStatus.SERVICE_UNAVAILABLE if outage else HTTPStatus.INTERNAL_SERVER_ERROR
         request = context.get("request")
-        logger.error(
-            "Internal Server Error: %s",
+        logger.error(  # as Django logs what its handler500 answers
+            "%s: %s",
+            answer.phrase,
             getattr(request, "path", "?"),
             exc_info=exc,
-            extra={"status_code": 500, "request": getattr(request, "_request", None)},
+            extra={"status_code": answer.value, "request": getattr(request, "_request", None)},
         )
         set_rollback()
-        return Response(
-            error_body("server_error", "Something went wrong on our side; try again later."),
-            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
-        )
+        if outage:
+            return Response(
+                error_body("service_unavailable", outages.MESSAGE),
+                status=answer,
+                headers={"Retry-After": str(outages.RETRY_AFTER_SECONDS)},
+            )
+        return Response(error_body("server_error", SERVER_ERROR_MESSAGE), status=answer)
 
     headers = {}
     if getattr(exc, "auth_header", None):

@@ -6,10 +6,14 @@ from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
+from django.http import QueryDict
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.settings import api_settings
 
 MAX_UNKNOWN_NAME = 100
+NOT_AN_OBJECT = ErrorDetail("The request body must be a JSON object, not null.", code="invalid")
 
 
 # JSON type each kind of field takes, checked before DRF's lenient coercion (which would take
@@ -40,7 +44,16 @@ def _json_type_error(field: serializers.Field, value: Any) -> str | None:
 class StrictSerializer(serializers.Serializer):
     """An input serializer that answers 400 to fields it does not declare, so a client can
     never set what it may not (owner, score, card state…) and a typo is not silently ignored,
-    and to values of the wrong JSON type."""
+    to values of the wrong JSON type, and to a body that is not a JSON object (`null`
+    included)."""
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        # DRF answers a null body with its own code, "null", which the API does not document.
+        if self.parent is None and data is None:
+            raise serializers.ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: [NOT_AN_OBJECT]}, code="invalid"
+            )
+        return super().run_validation(data)
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
@@ -55,6 +68,25 @@ class StrictSerializer(serializers.Serializer):
                     problems[name] = [message]
             if problems:
                 raise serializers.ValidationError(dict(sorted(problems.items())))
+        return super().to_internal_value(data)
+
+
+class QuerySerializer(serializers.Serializer):
+    """Query parameters, each given at most once: a repeated one is a 400 naming it (which of
+    them would count is anyone's guess), and so is an empty number (`limit=`), which DRF
+    would quietly take for the default. An empty text parameter means none, as documented."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, QueryDict):
+            problems = {}
+            for name, field in self.fields.items():
+                values = data.getlist(name)
+                if len(values) > 1:
+                    problems[name] = [f"Give {name} once, not {len(values)} times."]
+                elif values == [""] and not isinstance(field, serializers.CharField):
+                    problems[name] = [f"{name} is empty: give a value, or leave it out."]
+            if problems:
+                raise serializers.ValidationError(problems)
         return super().to_internal_value(data)
 
 

@@ -13,11 +13,14 @@ Answer shapes on the wire (JSON):
 * single_choice: the choice's number, e.g. ``2``
 * multiple_choice: the numbers of every choice picked, e.g. ``[1, 3]`` (``[]`` picks none)
 * true_false: ``true`` or ``false``
-* short_text: a string
+* short_text: a string, not empty or only spaces
 * numeric: a number, or a string such as ``"3,5"`` or ``"42 km"``
 * ordering: every item's number, in the order the learner puts them, e.g. ``[3, 1, 2]``
 * matching: an object mapping each left's number (as a string) to the number of the right
   chosen for it, e.g. ``{"1": 2, "2": 1}``
+
+A partial answer saved on the web reads back as it was saved: an ordering has ``null`` at each
+position not filled yet (``[3, null, 2]``), a matching leaves out the lefts not matched yet.
 """
 
 from collections.abc import Sequence
@@ -30,25 +33,41 @@ from quizapp.quizzes.selectors import OptionView, QuestionView
 ANSWER_DESCRIPTION = """The learner's answer; its shape depends on the question's `type`.
 Options are named by their `id` in this attempt (1, 2, 3… as shown):
 `single_choice` a choice id (integer); `multiple_choice` the ids of every choice picked
-(array, may be empty); `true_false` a boolean; `short_text` a string (≤ 500 characters);
-`numeric` a number, or a string such as "3,5" or "42 km"; `ordering` every item id in the
-chosen order (array); `matching` an object mapping each left id (as a string) to the right id
-chosen for it."""
+(array, may be empty); `true_false` a boolean; `short_text` a string (1–500 characters, not
+only spaces); `numeric` a number, or a string such as "3,5" or "42 km"; `ordering` every item
+id in the chosen order (array); `matching` an object mapping each left id (as a string) to the
+right id chosen for it."""
 
-ANSWER_SCHEMA: dict[str, Any] = {
-    "oneOf": [
-        {"type": "boolean"},
-        {"type": "number"},
-        {"type": "string", "maxLength": 500},
-        {"type": "array", "items": {"type": "integer"}, "maxItems": 100},
-        {
-            "type": "object",
-            "additionalProperties": {"type": "integer"},
-            "maxProperties": 100,
-        },
-    ],
-    "description": ANSWER_DESCRIPTION,
-}
+
+def _answer_schema(text: dict[str, Any], *, shown: bool) -> dict[str, Any]:
+    ordering: dict[str, Any] = {"type": "integer"}
+    if shown:
+        ordering["nullable"] = True
+    schema: dict[str, Any] = {
+        "oneOf": [
+            {"type": "boolean"},
+            {"type": "number"},
+            text,
+            {"type": "array", "items": ordering, "maxItems": 100},
+            {
+                "type": "object",
+                "additionalProperties": {"type": "integer"},
+                "maxProperties": 100,
+            },
+        ],
+        "description": ANSWER_DESCRIPTION,
+    }
+    if shown:
+        schema["nullable"] = True
+    return schema
+
+
+ANSWER_INPUT_SCHEMA = _answer_schema(
+    {"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S"}, shown=False
+)
+ANSWER_OUT_SCHEMA = _answer_schema({"type": "string", "maxLength": 500}, shown=True)
+"""An answer as shown: as sent, except that another face may have saved an empty text, and a
+partial answer saved on the web reads back as saved (an ordering's empty positions are null)."""
 
 
 def _is_int(value: object) -> bool:
@@ -96,7 +115,7 @@ class OptionNumbers:
                 picked = _numbers_of(self.choices, answer)
                 return None if picked is None else sorted(picked)
             case QuestionType.ORDERING:
-                return _numbers_of(self.items, answer)
+                return _numbers_of(self.items, answer, gaps=True)
             case QuestionType.MATCHING:
                 if not isinstance(answer, dict):
                     return None
@@ -128,6 +147,8 @@ class OptionNumbers:
             case QuestionType.SHORT_TEXT:
                 if not isinstance(answer, str):
                     raise MalformedAnswer("Give the answer as text.")
+                if not answer.strip():
+                    raise MalformedAnswer("The answer is empty: type the answer as text.")
                 return answer
             case QuestionType.NUMERIC:
                 if isinstance(answer, bool) or not isinstance(answer, int | float | str):
@@ -193,8 +214,15 @@ def _number_of(ids: tuple[int, ...], bank_id: object) -> int | None:
         return None
 
 
-def _numbers_of(ids: tuple[int, ...], bank_ids: object) -> list[int] | None:
+def _numbers_of(ids: tuple[int, ...], bank_ids: object, *, gaps: bool = False) -> list | None:
+    """The numbers of the bank ids that name an option shown; with `gaps`, an empty place
+    (None, a position not filled yet) stays in its place."""
     if not isinstance(bank_ids, list | tuple):
         return None
-    numbers = [_number_of(ids, bank_id) for bank_id in bank_ids]
-    return [n for n in numbers if n is not None]
+    numbers = []
+    for bank_id in bank_ids:
+        if gaps and bank_id is None:
+            numbers.append(None)
+        elif (number := _number_of(ids, bank_id)) is not None:
+            numbers.append(number)
+    return numbers

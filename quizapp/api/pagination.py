@@ -1,4 +1,5 @@
-"""Limit/offset pagination with a capped page size; bad values are a 400, not ignored."""
+"""Limit/offset pagination with a capped page size; bad, empty or repeated values are a 400,
+not ignored."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -9,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from quizapp.api.fields import QuerySerializer
 from quizapp.api.schema import integer_in
 
 DEFAULT_LIMIT = 50
@@ -26,7 +28,7 @@ PAGINATION_PARAMETERS = [
 ]
 
 
-class PageInputSerializer(serializers.Serializer):
+class PageInputSerializer(QuerySerializer):
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
     offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
 

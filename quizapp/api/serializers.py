@@ -5,6 +5,7 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from quizapp.accounts.models import Role
@@ -28,6 +29,21 @@ class UserSerializer(serializers.Serializer):
     date_joined = serializers.DateTimeField()
 
 
+class LastFitSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(source="last_fit_at", help_text="When the last refit ran.")
+    log_loss = serializers.FloatField(
+        source="last_fit_log_loss", help_text="The new fit's log loss on the learner's history."
+    )
+    current_log_loss = serializers.FloatField(
+        source="last_fit_current_log_loss",
+        help_text="The log loss of the parameters in use before it, on the same history.",
+    )
+    applied = serializers.BooleanField(
+        source="last_fit_applied",
+        help_text="Whether it replaced them (only when its log loss is no worse).",
+    )
+
+
 class LearnerSettingsSerializer(serializers.Serializer):
     desired_retention = serializers.FloatField(min_value=0.70, max_value=0.97)
     new_cards_per_day = serializers.IntegerField(min_value=0, max_value=500)
@@ -35,7 +51,37 @@ class LearnerSettingsSerializer(serializers.Serializer):
     time_zone = serializers.CharField(help_text="IANA time zone name.")
     day_start_hour = serializers.IntegerField(min_value=0, max_value=23)
     suspend_leeches = serializers.BooleanField()
+    learning_steps = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Minutes (the default preset's)."
+    )
+    relearning_steps = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Minutes (the default preset's)."
+    )
+    maximum_interval = serializers.IntegerField(help_text="Days (the default preset's).")
+    bury_related = serializers.BooleanField()
+    personal_parameters = serializers.SerializerMethodField(
+        help_text="Whether FSRS parameters fitted to the learner's reviews are in use "
+        "(false: the defaults)."
+    )
+    parameters_fitted_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the parameters in use were fitted."
+    )
+    parameters_review_count = serializers.IntegerField(
+        help_text="Reviews the parameters in use were fitted on (0: defaults)."
+    )
+    last_fit = serializers.SerializerMethodField(
+        help_text="The last refit and how it was judged; null if none has run."
+    )
     updated_at = serializers.DateTimeField()
+
+    def get_personal_parameters(self, settings) -> bool:
+        return settings.parameters is not None
+
+    @extend_schema_field(LastFitSerializer(allow_null=True))
+    def get_last_fit(self, settings) -> dict | None:
+        if settings.last_fit_at is None:
+            return None
+        return LastFitSerializer(settings).data
 
 
 class CardStateSerializer(serializers.Serializer):

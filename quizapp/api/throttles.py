@@ -4,7 +4,6 @@ Rates are read from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` when a request 
 when this module is imported), so settings overrides apply at once.
 """
 
-import hashlib
 from typing import TYPE_CHECKING
 
 from rest_framework.request import Request
@@ -43,25 +42,11 @@ class UserThrottle(RateFromSettingsThrottle):
 
 
 class LoginThrottle(RateFromSettingsThrottle):
-    """Login attempts per client address, whatever the username (password guessing)."""
+    """Login attempts per client address, whatever the username. There is no such limit per
+    username: a stranger could trip it to keep a learner out (quizapp/accounts/login_policy.py
+    has the failure limits, for every login)."""
 
     scope = "login"
 
     def get_cache_key(self, request: Request, view: "APIView") -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class LoginUsernameThrottle(RateFromSettingsThrottle):
-    """Login attempts per username, whatever the address (guessing one account's password
-    from many addresses). Shares the ``login`` rate."""
-
-    scope = "login"
-
-    def get_cache_key(self, request: Request, view: "APIView") -> str | None:
-        username = request.data.get("username") if isinstance(request.data, dict) else None
-        if not isinstance(username, str) or not username:
-            return None
-        # Hashed: a fixed-length cache key whatever the input (even unpaired surrogates).
-        name = username.strip().casefold()[:150].encode("utf-8", "surrogatepass")
-        ident = hashlib.sha256(name).hexdigest()
-        return self.cache_format % {"scope": "login_username", "ident": ident}

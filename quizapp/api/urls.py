@@ -3,7 +3,18 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from quizapp.api.views import account, auth, classes, content, progress, quizzes, study, sync
+from quizapp.api.views import (
+    account,
+    auth,
+    classes,
+    content,
+    presets,
+    progress,
+    quizzes,
+    study,
+    sync,
+    workload,
+)
 from quizapp.api.views.docs import ApiDocsView
 from quizapp.api.views.not_found import NotFoundView
 
@@ -14,8 +25,12 @@ v1 = [
     path("auth/logout-all", auth.LogoutAllApi.as_view(), name="logout-all"),
     path("me", account.MeApi.as_view(), name="me"),
     path("me/settings", auth.MeSettingsApi.as_view(), name="me-settings"),
+    path("me/workload", workload.WorkloadApi.as_view(), name="me-workload"),
     path("decks", content.DeckListApi.as_view(), name="decks"),
     path("decks/<slug:slug>", content.DeckDetailApi.as_view(), name="deck"),
+    path("decks/<slug:slug>/preset", presets.DeckPresetApi.as_view(), name="deck-preset"),
+    path("presets", presets.PresetListApi.as_view(), name="presets"),
+    path("presets/<int:id>", presets.PresetDetailApi.as_view(), name="preset"),
     path("sources/<slug:slug>", content.SourceDetailApi.as_view(), name="source"),
     path("study/queue", study.StudyQueueApi.as_view(), name="study-queue"),
     path("reviews", study.ReviewsRecordApi.as_view(), name="reviews"),

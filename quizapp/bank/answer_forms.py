@@ -3,8 +3,8 @@
 The student web app (practice mode and quizzes) and the admin's previews draw the controls
 and read the answer here, so a question is answered the same way everywhere and the answer
 always reaches `grading.grade` in the shape it takes. The controls work without JavaScript:
-ordering and matching use one select per row. The template is
-`frontend/_answer_inputs.html`.
+ordering and matching use one select per row, and a row left empty is read as given (a
+partial answer, graded as it stands). The template is `frontend/_answer_inputs.html`.
 """
 
 import random
@@ -217,22 +217,27 @@ def answer_from_form(
                 raise MalformedAnswer("Enter a number.")
             return value
         case QuestionType.ORDERING:
-            positions = {}
+            # As given: an item without a position yet leaves its place empty (None).
+            placed: dict[int, int] = {}
             for item in key.items:
                 raw = data.get(f"position-{ids.out('item', item.id)}", "")
-                if not (raw.isascii() and raw.isdigit()) or len(raw) > 3:
-                    raise MalformedAnswer("Give every item a position.")
-                positions[item.id] = int(raw)
-            if sorted(positions.values()) != list(range(1, len(key.items) + 1)):
-                raise MalformedAnswer("Use each position exactly once.")
-            return sorted(positions, key=positions.__getitem__)
+                if not raw:
+                    continue
+                if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(key.items)):
+                    raise MalformedAnswer("Choose a position from the list.")
+                if int(raw) in placed:
+                    raise MalformedAnswer(
+                        f"Position {int(raw)} is given to two items: give each position "
+                        "to one item."
+                    )
+                placed[int(raw)] = item.id
+            return [placed.get(position) for position in range(1, len(key.items) + 1)]
         case QuestionType.MATCHING:
+            # As given: a left side with nothing chosen yet is left out.
             chosen = {
                 pair.id: data.get(f"match-{ids.out('left', pair.id)}", "") for pair in key.pairs
             }
-            if not all(chosen.values()):
-                raise MalformedAnswer("Match every item.")
-            return {str(left): ids.back("right", right) for left, right in chosen.items()}
+            return {str(left): ids.back("right", right) for left, right in chosen.items() if right}
     raise MalformedAnswer("This question cannot be answered here.")  # pragma: no cover
 
 
@@ -245,11 +250,21 @@ def answer_text(key: AnswerKey, answer: object) -> str:
         case QuestionType.TRUE_FALSE:
             return str(answer).title()
         case QuestionType.ORDERING:
-            texts = {item.id: item.text for item in key.items}
-            return "  ".join(f"{n}. {texts[i]}" for n, i in enumerate(answer, start=1))
+            if not any(i is not None for i in answer):
+                return "(nothing)"
+            texts = {str(item.id): item.text for item in key.items}
+            return "  ".join(
+                f"{n}. {texts[str(i)] if i is not None else '(empty)'}"
+                for n, i in enumerate(answer, start=1)
+            )
         case QuestionType.MATCHING:
+            if not answer:
+                return "(nothing)"
             rights = {str(p.id): p.right for p in key.pairs}
-            return "; ".join(f"{p.left} → {rights[str(answer[str(p.id)])]}" for p in key.pairs)
+            chosen = {str(left): rights[str(right)] for left, right in answer.items()}
+            return "; ".join(
+                f"{p.left} → {chosen.get(str(p.id), '(not matched)')}" for p in key.pairs
+            )
     return str(answer) or "(nothing)"
 
 
@@ -277,7 +292,8 @@ def previous_answer(
             data["answer"] = "true" if answer in (True, "true", "True") else "false"
         case QuestionType.ORDERING:
             for position, item_id in enumerate(answer, start=1):
-                data[f"position-{out('item', item_id)}"] = str(position)
+                if item_id is not None:
+                    data[f"position-{out('item', item_id)}"] = str(position)
         case QuestionType.MATCHING:
             for left, right in dict(answer).items():
                 data[f"match-{out('left', left)}"] = out("right", right)

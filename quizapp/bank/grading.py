@@ -12,9 +12,12 @@ Answer shapes (what a learner submits, JSON-decoded):
 * true/false: a bool, or the strings ``"true"``/``"false"`` in any case.
 * short text: a string of at most 500 characters.
 * numeric: an int, float, Decimal or numeric string (see :func:`parse_number`).
-* ordering: a list of item ids, a permutation of all of the key's item ids.
+* ordering: a list of item ids, one per position in the order given, each item at most
+  once. A position not filled yet is ``None``, and empty positions at the end may be left
+  off: a partial answer is graded as it stands, its empty positions counting as wrong.
 * matching: an object mapping each pair id (the left side) to the pair id whose right
-  side was chosen. Keys may be strings of digits, since JSON object keys are strings.
+  side was chosen. Keys may be strings of digits, since JSON object keys are strings. A
+  left side not matched yet is left out, and counts as wrong.
 
 A wrong *shape* raises :class:`MalformedAnswer`; a well-formed wrong answer is a
 :class:`Grade` with a score below 1. Feedback for an answer that is not fully correct never
@@ -485,12 +488,18 @@ def _parse_id(raw: object, problem: str) -> int:
     raise MalformedAnswer(problem)
 
 
-def _parse_id_list(raw: object, known: Mapping[int, object], noun: str, problem: str) -> list[int]:
+def _parse_id_list(
+    raw: object, known: Mapping[int, object], noun: str, problem: str, *, gaps: bool = False
+) -> list:
+    """Distinct known ids; with `gaps`, ``None`` elements (empty places) are kept as they are."""
     if not isinstance(raw, list | tuple):
         raise MalformedAnswer(problem)
-    ids: list[int] = []
+    ids: list = []
     seen: set[int] = set()
     for element in raw:
+        if gaps and element is None:
+            ids.append(None)
+            continue
         id_ = _parse_id(element, problem)
         if id_ not in known:
             raise MalformedAnswer(f"Unknown {noun} id {id_}.")
@@ -632,20 +641,29 @@ def _grade_ordering(key: AnswerKey, answer: object) -> Grade:
     ``a`` in the correct order. Unlike counting items in their exact position, one
     displaced item costs little: moving the first of five items to the end keeps 3 of 4
     pairs (0.75), where position matching would score 0. A fully reversed list scores 0.
+
+    A partial answer is graded as it stands: a pair with an empty position never scores, so
+    only every item placed in the right order has full marks, and placing one more item never
+    lowers the score. The normalized answer has one entry per position (``None`` if empty).
     """
     items = {item.id: item for item in key.items}
     problem = "Expected a list of item ids for an ordering question."
-    order = _parse_id_list(answer, items, "item", problem)
-    placed = set(order)
-    missing = [item.id for item in key.items if item.id not in placed]
-    if missing:
-        raise MalformedAnswer(f"Missing item id {missing[0]}: put every item in order.")
-    following = {a.id: b.id for a, b in itertools.pairwise(key.items)}
+    order = _parse_id_list(answer, items, "item", problem, gaps=True)
+    if len(order) > len(key.items):
+        raise MalformedAnswer(
+            f"Too many positions: an ordering of {_plural(len(key.items), 'item')} has "
+            f"{len(key.items)}."
+        )
+    order += [None] * (len(key.items) - len(order))
+    unplaced = order.count(None)
     if len(order) < 2:
-        return _full(order)
-    kept = sum(following.get(a) == b for a, b in itertools.pairwise(order))
+        return _full(order) if not unplaced else _wrong(order, "No item placed.")
+    following = {a.id: b.id for a, b in itertools.pairwise(key.items)}
+    kept = sum(None not in (a, b) and following.get(a) == b for a, b in itertools.pairwise(order))
     total = len(order) - 1
     feedback = f"{kept} of {_plural(total, 'adjacent pair')} in the correct order."
+    if unplaced:
+        feedback += f" {_plural(unplaced, 'item')} not placed."
     return _partial(Fraction(kept, total), order, feedback)
 
 
@@ -655,7 +673,8 @@ def _grade_matching(key: AnswerKey, answer: object) -> Grade:
     A left side is matched when the chosen right side has the same text as its own (for a
     valid key, whose right sides are distinct, that means it chose its own pair). The same
     right side may be chosen for several lefts, as in a drop-down per left; each left is
-    scored on its own, so reusing a right side can score at most once.
+    scored on its own, so reusing a right side can score at most once. A left side with no
+    right side chosen (a partial answer) scores nothing.
     """
     pairs = {pair.id: pair for pair in key.pairs}
     if not isinstance(answer, Mapping):
@@ -673,14 +692,15 @@ def _grade_matching(key: AnswerKey, answer: object) -> Grade:
         if left in chosen:
             raise MalformedAnswer(f"Pair {left} is matched more than once.")
         chosen[left] = right
-    for pair in key.pairs:
-        if pair.id not in chosen:
-            raise MalformedAnswer(f"No match given for pair {pair.id}.")
-    normalized = {str(pair.id): chosen[pair.id] for pair in key.pairs}
-    matched = sum(pairs[chosen[pair.id]].right == pair.right for pair in key.pairs)
+    normalized = {str(pair.id): chosen[pair.id] for pair in key.pairs if pair.id in chosen}
+    matched = sum(
+        pair.id in chosen and pairs[chosen[pair.id]].right == pair.right for pair in key.pairs
+    )
     if not key.pairs:
         return _full(normalized)
     feedback = f"{matched} of {_plural(len(key.pairs), 'pair')} matched."
+    if unmatched := len(key.pairs) - len(chosen):
+        feedback += f" {_plural(unmatched, 'item')} not matched."
     return _partial(Fraction(matched, len(key.pairs)), normalized, feedback)
 
 

@@ -55,7 +55,7 @@ class EnrolmentInline(NamedTabularInline):
 
 class AssignmentInline(NamedTabularInline):
     model = Assignment
-    fields = ("quiz", "deck", "due_at")
+    fields = ("quiz", "deck", "due_at", "exam_date")
     extra = 1
     classes = ("quizapp-no-row-label",)
 

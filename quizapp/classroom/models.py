@@ -85,6 +85,12 @@ class Assignment(models.Model):
         Deck, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments"
     )
     due_at = models.DateTimeField()
+    exam_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="For a deck: the day of the exam it prepares for. Each student's cards of "
+        "the deck that would be below their desired retention that day are brought forward.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -97,6 +103,11 @@ class Assignment(models.Model):
                 condition=(Q(quiz__isnull=False) & Q(deck__isnull=True))
                 | (Q(quiz__isnull=True) & Q(deck__isnull=False)),
                 name="assignment_quiz_xor_deck",
+            ),
+            models.CheckConstraint(
+                condition=Q(exam_date__isnull=True) | Q(deck__isnull=False),
+                name="assignment_exam_needs_deck",
+                violation_error_message="An exam date needs a deck to prepare.",
             ),
             models.UniqueConstraint(
                 fields=["classroom", "quiz"],

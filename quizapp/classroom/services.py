@@ -1,6 +1,6 @@
 """Writes for classes: joining, leaving, rosters, join codes and assignments."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -93,21 +93,29 @@ def assignment_create(
     by,
     quiz: Quiz | None = None,
     deck: Deck | None = None,
+    exam_date: date | None = None,
 ) -> Assignment:
     _require_teacher(classroom, by)
     if (quiz is None) == (deck is None):
         raise ClassroomError("invalid_assignment", "Assign either a quiz or a deck.")
+    if exam_date is not None and deck is None:
+        raise ClassroomError("invalid_assignment", "An exam date needs a deck to prepare.")
     if quiz is not None and not (by.is_superuser or quiz.owner_id == by.pk):
         raise ClassroomError("not_owner", "You can only assign your own quizzes.")
     if quiz is not None and not quiz.published:
         raise ClassroomError("unpublished", "Publish the quiz before assigning it.")
     existing = Assignment.objects.filter(classroom=classroom, quiz=quiz, deck=deck).first()
     if existing:
-        existing.due_at = due_at
-        existing.save(update_fields=["due_at"])
+        existing.due_at, existing.exam_date = due_at, exam_date
+        existing.save(update_fields=["due_at", "exam_date"])
         return existing
     return Assignment.objects.create(
-        classroom=classroom, quiz=quiz, deck=deck, due_at=due_at, created_by=by
+        classroom=classroom,
+        quiz=quiz,
+        deck=deck,
+        due_at=due_at,
+        exam_date=exam_date,
+        created_by=by,
     )
 
 

@@ -1,6 +1,7 @@
 """Reads for quizzes: who may take what, what a learner may see of an attempt, item analysis."""
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -157,7 +158,12 @@ def _question_view(aq: AttemptQuestion, reveal: bool) -> QuestionView:
     )
 
 
-def attempt_view(*, attempt: Attempt, now: datetime | None = None) -> AttemptView:
+def attempt_view(
+    *,
+    attempt: Attempt,
+    now: datetime | None = None,
+    questions: Iterable[AttemptQuestion] | None = None,
+) -> AttemptView:
     """Everything a learner may see of their attempt now, and nothing more.
 
     Before the quiz's feedback mode allows it, no correct answer, correctness flag, score
@@ -165,23 +171,28 @@ def attempt_view(*, attempt: Attempt, now: datetime | None = None) -> AttemptVie
     `immediate` reveals each question once answered (the answer is then locked) and the
     totals after submission; `after_submit` reveals everything after submission;
     `after_close` only once the quiz has closed.
+
+    `questions`: the attempt's questions with their responses, in position order, when the
+    caller has loaded them already (for many attempts at once).
     """
     now = now or timezone.now()
     quiz = attempt.quiz
     whole = results_visible(attempt, now)
     immediate = quiz.feedback_mode == FeedbackMode.IMMEDIATE
-    questions = [
+    if questions is None:
+        questions = attempt.questions.select_related("response").order_by("position")
+    question_views = [
         _question_view(
             aq, reveal=whole or (immediate and getattr(aq, "response", None) is not None)
         )
-        for aq in attempt.questions.select_related("response").order_by("position")
+        for aq in questions
     ]
     seconds_left = None
     if not attempt.is_submitted and attempt.deadline is not None:
         seconds_left = max(0, int((attempt.deadline - now).total_seconds()))
     return AttemptView(
         attempt=attempt,
-        questions=questions,
+        questions=question_views,
         results_visible=whole,
         seconds_left=seconds_left,
         score=attempt.score if whole else None,
@@ -189,6 +200,41 @@ def attempt_view(*, attempt: Attempt, now: datetime | None = None) -> AttemptVie
         percentage=attempt.percentage if whole else None,
         passed=attempt.passed if whole else None,
     )
+
+
+def shown_answer(question: QuestionView) -> object:
+    """The learner's saved answer as the attempt shows it, each option by its text (a chosen
+    choice, the items in the learner's order, each left's chosen right), never by the bank ids
+    it is stored with: those follow authoring order and would tell the key. Multiple choices
+    come in the order shown; a part naming no option shown is left out. Other types as given.
+    """
+    answer = question.answer
+    if answer is None:
+        return None
+    match question.type:
+        case QuestionType.SINGLE_CHOICE:
+            return _texts(question.choices).get(_as_int(answer))
+        case QuestionType.MULTIPLE_CHOICE:
+            picked = {_as_int(a) for a in answer} if isinstance(answer, list) else set()
+            return [choice.text for choice in question.choices if choice.id in picked]
+        case QuestionType.ORDERING:
+            items = _texts(question.items)
+            order = [_as_int(a) for a in answer] if isinstance(answer, list) else []
+            return [items[item] for item in order if item in items]
+        case QuestionType.MATCHING:
+            rights = _texts(question.rights)
+            pairs = answer.items() if isinstance(answer, dict) else ()
+            chosen = {_as_int(left): _as_int(right) for left, right in pairs}
+            return {
+                left.text: rights[chosen[left.id]]
+                for left in question.lefts
+                if chosen.get(left.id) in rights
+            }
+    return answer
+
+
+def _texts(options: list[OptionView]) -> dict[int, str]:
+    return {option.id: option.text for option in options}
 
 
 # --------------------------------------------------------------------------------------------

@@ -38,8 +38,10 @@ our n includes those cards.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
+import random
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -57,8 +59,16 @@ from quizapp.study.fitting import (
     ReviewEvent,
     build_history_items,
     fit_history_items,
+    reviews_by_card,
 )
-from quizapp.study.scheduling import forgetting_curve
+from quizapp.study.scheduling import (
+    NEW_CARD,
+    ReviewInput,
+    SchedulerConfig,
+    apply_review,
+    forgetting_curve,
+    predicted_recall,
+)
 
 __all__ = [
     "MODEL_NAMES",
@@ -70,8 +80,10 @@ __all__ = [
     "SM2State",
     "evaluate",
     "forgetting_curve",
+    "history_log_loss",
     "log_loss",
     "predict_fsrs6",
+    "predict_live",
     "predict_sm2",
     "read_revlog",
     "rmse_bin_key",
@@ -109,18 +121,26 @@ def read_revlog(path: str | os.PathLike[str]) -> list[ReviewEvent]:
     lines.
     """
     path = Path(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ValueError(
+            f"{path}:{line}: not UTF-8 text (byte {raw[error.start]:#04x}); save the log as "
+            "UTF-8 and try again"
+        ) from None
     events: list[ReviewEvent] = []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames
-        if header is None:
-            raise ValueError(f"{path}:1: empty file, expected a header row")
-        missing = [column for column in REQUIRED_COLUMNS if column not in header]
-        if missing:
-            raise ValueError(f"{path}:1: missing column(s): {', '.join(missing)}")
-        for row in reader:
-            line = reader.line_num
-            events.append(_parse_row(row, where=f"{path}:{line}", width=len(header)))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames
+    if header is None:
+        raise ValueError(f"{path}:1: empty file, expected a header row")
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        raise ValueError(f"{path}:1: missing column(s): {', '.join(missing)}")
+    for row in reader:
+        line = reader.line_num
+        events.append(_parse_row(row, where=f"{path}:{line}", width=len(header)))
     return events
 
 
@@ -294,6 +314,44 @@ def predict_fsrs6(items: Sequence[HistoryItem], parameters: Sequence[float]) -> 
     ]
 
 
+def predict_live(
+    items: Sequence[HistoryItem],
+    cards: dict[str | int, list[ReviewEvent]],
+    *,
+    config: SchedulerConfig,
+) -> list[float]:
+    """The product's own prediction for each item: the card replayed review by review through
+    :func:`quizapp.study.scheduling.apply_review` (what a stored card state is), and the
+    recall the queue would show just before the predicted review
+    (:func:`quizapp.study.scheduling.predicted_recall`).
+
+    ``cards`` holds each card's events in replay order (:func:`reviews_by_card`), so the
+    item ending with a card's ``n``-th review is predicted from its first ``n − 1``.
+    """
+    wanted: dict[str | int, set[int]] = {}
+    for item in items:
+        wanted.setdefault(item.card_id, set()).add(len(item.reviews) - 1)
+    predicted: dict[tuple[str | int, int], float] = {}
+    for card_id, positions in wanted.items():
+        memory = NEW_CARD
+        for position, event in enumerate(cards[card_id][: max(positions) + 1]):
+            if position in positions:
+                recall = predicted_recall(memory, now=event.reviewed_at, config=config)
+                if recall is None:
+                    raise ValueError(f"card {card_id}: review {position + 1} has no history")
+                predicted[(card_id, position)] = recall
+            review = ReviewInput(event.rating, event.reviewed_at)
+            memory = apply_review(memory, review, config=config)
+    return [predicted[(item.card_id, len(item.reviews) - 1)] for item in items]
+
+
+def history_log_loss(items: Sequence[HistoryItem], parameters: Sequence[float]) -> float:
+    """Log loss of FSRS-6 with ``parameters`` on ``items`` (a learner's own history): what
+    judges a refit against the parameters in use. Memory states come from fsrs-rs, which
+    agrees with the product's replay to about 1e-6 (``evaluate_scheduler`` reports it)."""
+    return log_loss([item.recalled for item in items], predict_fsrs6(items, parameters))
+
+
 SM2_QUALITY = {1: 0, 2: 3, 3: 4, 4: 5}
 """Our four buttons on SuperMemo's 0–5 quality scale: Again is a blackout (0), Hard the lowest
 passing grade (3), Good 4, Easy 5."""
@@ -426,7 +484,8 @@ class ModelMetrics:
     log_loss: float
     rmse_bins: float
     auc: float | None
-    """``None`` when every predicted review had the same outcome."""
+    """``None`` when every predicted review had the same outcome: AUC scores how well a model
+    ranks recalled reviews above forgotten ones, which needs both."""
     n: int
 
     def as_dict(self) -> dict[str, Any]:
@@ -440,12 +499,12 @@ class ModelMetrics:
 
 @dataclass(frozen=True, slots=True)
 class ReferenceComparison:
-    """fsrs-rs's own time-series evaluation of the same items, against our fitted FSRS-6."""
+    """fsrs-rs's own time-series evaluation of the same items, against the live fitted path."""
 
     log_loss: float
     rmse_bins: float
     log_loss_relative_difference: float | None
-    """``(ours − reference) / reference``; ``None`` unless we also used 5 folds."""
+    """``(live − reference) / reference``; ``None`` unless we also used 5 folds."""
     rmse_bins_relative_difference: float | None
 
     def as_dict(self) -> dict[str, Any]:
@@ -454,6 +513,67 @@ class ReferenceComparison:
             "rmse_bins": self.rmse_bins,
             "log_loss_relative_difference": self.log_loss_relative_difference,
             "rmse_bins_relative_difference": self.rmse_bins_relative_difference,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CrossCheck:
+    """The FSRS models of the same folds predicted by fsrs-rs itself (memory states from
+    ``FSRS.memory_state_batch``), beside the live path that :attr:`EvaluationReport.models`
+    scores."""
+
+    models: dict[str, ModelMetrics]
+    """``fsrs6_default`` and ``fsrs6_fitted``, as fsrs-rs predicts them."""
+    max_prediction_difference: dict[str, float]
+    """The largest ``|live − fsrs-rs|`` recall prediction of any item, per model."""
+    reference: ReferenceComparison | None
+    """``fsrs_rs_python.evaluate_with_time_series_splits`` (its own fits and folds)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "models": {name: metrics.as_dict() for name, metrics in self.models.items()},
+            "max_prediction_difference": dict(self.max_prediction_difference),
+            "reference": None if self.reference is None else self.reference.as_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A difference measured on all predicted reviews, with its bootstrap interval."""
+
+    estimate: float
+    low: float
+    high: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {"estimate": self.estimate, "low": self.low, "high": self.high}
+
+
+@dataclass(frozen=True, slots=True)
+class BootstrapComparison:
+    """Card-level bootstrap of ``fsrs6_fitted`` minus each other model.
+
+    Cards are drawn with replacement (all of a card's predicted reviews together, because a
+    card's reviews are not independent of each other) and every metric is recomputed on each
+    resample. An interval that lies wholly below 0 is a real win for the fitted scheduler on
+    this log; one that contains 0 is not distinguishable from noise.
+    """
+
+    resamples: int
+    confidence: float
+    seed: int
+    fitted_minus: dict[str, dict[str, Interval]]
+    """Other model → ``log_loss`` / ``rmse_bins`` → interval of (fitted − other)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "resamples": self.resamples,
+            "confidence": self.confidence,
+            "seed": self.seed,
+            "fitted_minus": {
+                other: {metric: interval.as_dict() for metric, interval in metrics.items()}
+                for other, metrics in self.fitted_minus.items()
+            },
         }
 
 
@@ -485,8 +605,8 @@ class FoldSummary:
 @dataclass(frozen=True, slots=True)
 class EvaluationReport:
     models: dict[str, ModelMetrics]
-    """Keyed by :data:`MODEL_NAMES`."""
-    fsrs_rs_reference: ReferenceComparison | None
+    """Keyed by :data:`MODEL_NAMES`; the FSRS models through the product's scheduling code."""
+    fsrs_rs: CrossCheck | None
     folds: tuple[FoldSummary, ...]
     review_count: int
     """All review events."""
@@ -498,15 +618,19 @@ class EvaluationReport:
     """Reviews on the same study day as the card's previous review (kept in histories only)."""
     tz: str
     day_start_hour: int
+    bootstrap: BootstrapComparison | None = None
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def fsrs_rs_reference(self) -> ReferenceComparison | None:
+        return None if self.fsrs_rs is None else self.fsrs_rs.reference
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable data, for ``--json`` output and stored snapshots."""
         return {
             "models": {name: metrics.as_dict() for name, metrics in self.models.items()},
-            "fsrs_rs_reference": (
-                None if self.fsrs_rs_reference is None else self.fsrs_rs_reference.as_dict()
-            ),
+            "fsrs_rs": None if self.fsrs_rs is None else self.fsrs_rs.as_dict(),
+            "bootstrap": None if self.bootstrap is None else self.bootstrap.as_dict(),
             "folds": [fold.as_dict() for fold in self.folds],
             "review_count": self.review_count,
             "card_count": self.card_count,
@@ -521,6 +645,21 @@ class EvaluationReport:
 # --------------------------------------------------------------------------------------------
 # Evaluation
 # --------------------------------------------------------------------------------------------
+
+MIN_ITEMS_PER_CHUNK = 100
+"""Fewest predictable reviews per time chunk for a log to be judged at all.
+
+With fewer, a fold's fit learns from a few dozen reviews and its test chunk is so small that
+the differences between models are noise (the bootstrap intervals then span several hundredths
+of log loss); ``evaluate`` refuses rather than print figures that look meaningful."""
+
+
+class LogTooSmall(ValueError):
+    """The log has too few predictable reviews to judge a scheduler on."""
+
+
+def minimum_items(folds: int) -> int:
+    return (folds + 1) * MIN_ITEMS_PER_CHUNK
 
 
 def _metrics(items: Sequence[HistoryItem], predictions: Sequence[float]) -> ModelMetrics:
@@ -537,6 +676,110 @@ def _relative(ours: float, reference: float) -> float:
     return (ours - reference) / reference
 
 
+def _binary_loss(label: bool, prediction: float) -> float:
+    p = min(max(prediction, _LOG_LOSS_EPSILON), 1.0 - _LOG_LOSS_EPSILON)
+    return -math.log(p) if label else -math.log(1.0 - p)
+
+
+def bootstrap_fitted_minus_others(
+    items: Sequence[HistoryItem],
+    predictions: dict[str, Sequence[float]],
+    *,
+    resamples: int,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> BootstrapComparison:
+    """Card-level bootstrap intervals of ``fsrs6_fitted`` minus every other model, for log loss
+    and RMSE(bins) (percentile intervals; see :class:`BootstrapComparison`)."""
+    if resamples < 1:
+        raise ValueError(f"resamples must be at least 1, got {resamples}")
+    names = list(predictions)
+    # Per card: its item count, its summed loss per model, and per RMSE bin its item count,
+    # recalled count and summed predictions per model. A resample then only adds these up.
+    card_index: dict[str | int, int] = {}
+    counts: list[int] = []
+    losses: list[list[float]] = []
+    bins: list[dict[tuple[int, int, int], list[float]]] = []
+    for position, item in enumerate(items):
+        index = card_index.setdefault(item.card_id, len(counts))
+        if index == len(counts):
+            counts.append(0)
+            losses.append([0.0] * len(names))
+            bins.append({})
+        counts[index] += 1
+        bucket = bins[index].setdefault(rmse_bin_key(item.reviews), [0.0] * (len(names) + 2))
+        bucket[0] += 1
+        bucket[1] += item.recalled
+        for model, name in enumerate(names):
+            prediction = predictions[name][position]
+            losses[index][model] += _binary_loss(item.recalled, prediction)
+            bucket[2 + model] += prediction
+    card_bins = [list(card.items()) for card in bins]
+
+    def scores(weights: Sequence[int]) -> list[tuple[float, float]]:
+        total = 0
+        loss = [0.0] * len(names)
+        merged: dict[tuple[int, int, int], list[float]] = {}
+        for index, weight in enumerate(weights):
+            if not weight:
+                continue
+            total += weight * counts[index]
+            for model in range(len(names)):
+                loss[model] += weight * losses[index][model]
+            for key, bucket in card_bins[index]:
+                into = merged.get(key)
+                if into is None:
+                    merged[key] = [weight * value for value in bucket]
+                else:
+                    for slot, value in enumerate(bucket):
+                        into[slot] += weight * value
+        result = []
+        for model in range(len(names)):
+            squared = sum((b[2 + model] - b[1]) ** 2 / b[0] for b in merged.values())
+            result.append((loss[model] / total, math.sqrt(squared / total)))
+        return result
+
+    fitted = names.index("fsrs6_fitted")
+    others = [name for name in names if name != "fsrs6_fitted"]
+    full = scores([1] * len(counts))
+    rng = random.Random(seed)
+    samples: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in others}
+    for _ in range(resamples):
+        weights = [0] * len(counts)
+        for index in rng.choices(range(len(counts)), k=len(counts)):
+            weights[index] += 1
+        resampled = scores(weights)
+        for name in others:
+            other = resampled[names.index(name)]
+            samples[name][0].append(resampled[fitted][0] - other[0])
+            samples[name][1].append(resampled[fitted][1] - other[1])
+
+    tail = (1.0 - confidence) / 2
+
+    def interval(estimate: float, values: list[float]) -> Interval:
+        values.sort()
+        low = values[min(len(values) - 1, math.floor(tail * len(values)))]
+        high = values[max(0, math.ceil((1.0 - tail) * len(values)) - 1)]
+        return Interval(estimate=estimate, low=low, high=high)
+
+    return BootstrapComparison(
+        resamples=resamples,
+        confidence=confidence,
+        seed=seed,
+        fitted_minus={
+            name: {
+                "log_loss": interval(
+                    full[fitted][0] - full[names.index(name)][0], samples[name][0]
+                ),
+                "rmse_bins": interval(
+                    full[fitted][1] - full[names.index(name)][1], samples[name][1]
+                ),
+            }
+            for name in others
+        },
+    )
+
+
 def evaluate(
     events: Iterable[ReviewEvent],
     *,
@@ -546,23 +789,46 @@ def evaluate(
     progress: Progress | None = None,
     fitter: Fitter = fit_history_items,
     reference: bool = True,
+    bootstrap: int = 0,
+    seed: int = 0,
 ) -> EvaluationReport:
     """Score the baseline, SM-2, default FSRS-6 and fitted FSRS-6 on a review log.
 
+    The FSRS models are scored as the product schedules: each card is replayed through the
+    product's scheduling code with the fold's parameters (:func:`predict_live`). fsrs-rs's own
+    predictions of the same folds, and its own time-series evaluation, are reported beside them
+    as a cross-check (``reference=False`` skips the latter: 5 more fits).
+
     ``fitter`` receives the training items of each fold (time-ordered, all reviewed no later
     than the fold's first test item) and returns 21 weights; it exists so tests can check what
-    each fit gets to see. ``reference=False`` skips the fsrs-rs cross-check (5 more fits).
-    ``progress(done, total)`` is called after each fit and after the reference run.
+    each fit gets to see. ``bootstrap`` > 0 adds card-level bootstrap intervals of fitted minus
+    each other model from that many resamples (drawn with ``seed``).
+    ``progress(done, total)`` is called after each fit, the reference run and the bootstrap.
+    Raises :class:`LogTooSmall` when the log has fewer than :func:`minimum_items` predictable
+    reviews.
     """
     zone = resolve_zone(tz)
     event_list = list(events)
     items = build_history_items(event_list, tz=zone, day_start_hour=day_start_hour)
-    card_count = len({event.card_id for event in event_list})
+    if folds < 1:
+        raise ValueError(f"folds must be at least 1, got {folds}")
+    if len(items) < minimum_items(folds):
+        raise LogTooSmall(
+            f"the log has {len(items):,} predictable reviews (reviews at least one study day "
+            f"after the card's previous one); judging a scheduler with {folds} folds needs at "
+            f"least {minimum_items(folds):,} ({MIN_ITEMS_PER_CHUNK} per time chunk)"
+        )
+    cards = reviews_by_card(event_list)
+    card_count = len(cards)
     splits = time_series_folds(len(items), folds)
-    total_steps = len(splits) + (1 if reference else 0)
+    total_steps = len(splits) + (1 if reference else 0) + (1 if bootstrap else 0)
+
+    def live_config(parameters: Sequence[float]) -> SchedulerConfig:
+        return SchedulerConfig(parameters=tuple(parameters), tz=zone, day_start_hour=day_start_hour)
 
     predicted: list[HistoryItem] = []
     predictions: dict[str, list[float]] = {name: [] for name in MODEL_NAMES}
+    fsrs_rs_predictions: dict[str, list[float]] = {"fsrs6_default": [], "fsrs6_fitted": []}
     summaries: list[FoldSummary] = []
     for step, fold in enumerate(splits, start=1):
         train = items[: fold.train_end]
@@ -572,8 +838,9 @@ def evaluate(
         predicted.extend(test)
         predictions["baseline"].extend([recall_rate] * len(test))
         predictions["sm2"].extend(predict_sm2(test))
-        predictions["fsrs6_default"].extend(predict_fsrs6(test, DEFAULT_PARAMETERS))
-        predictions["fsrs6_fitted"].extend(predict_fsrs6(test, parameters))
+        for name, weights in (("fsrs6_default", DEFAULT_PARAMETERS), ("fsrs6_fitted", parameters)):
+            predictions[name].extend(predict_live(test, cards, config=live_config(weights)))
+            fsrs_rs_predictions[name].extend(predict_fsrs6(test, weights))
         summaries.append(
             FoldSummary(
                 index=fold.index,
@@ -589,14 +856,23 @@ def evaluate(
             progress(step, total_steps)
 
     models = {name: _metrics(predicted, predictions[name]) for name in MODEL_NAMES}
+    notes: list[str] = []
+    for name, metrics in models.items():
+        if metrics.auc is None:
+            outcome = "recalled" if predicted[0].recalled else "forgotten"
+            notes.append(
+                f"{name}: auc is null because every predicted review was {outcome}; AUC "
+                "measures how well recalled reviews are ranked above forgotten ones, which "
+                "needs both."
+            )
+            break
 
     comparison: ReferenceComparison | None = None
-    notes: list[str] = []
     if reference:
         result = fsrs_rs_python.evaluate_with_time_series_splits(
             [item.to_fsrs_item() for item in items]
         )
-        ours = models["fsrs6_fitted"]
+        live = models["fsrs6_fitted"]
         comparable = folds == REFERENCE_FOLDS
         if not comparable:
             notes.append(
@@ -607,18 +883,36 @@ def evaluate(
             log_loss=float(result.log_loss),
             rmse_bins=float(result.rmse_bins),
             log_loss_relative_difference=(
-                _relative(ours.log_loss, result.log_loss) if comparable else None
+                _relative(live.log_loss, result.log_loss) if comparable else None
             ),
             rmse_bins_relative_difference=(
-                _relative(ours.rmse_bins, result.rmse_bins) if comparable else None
+                _relative(live.rmse_bins, result.rmse_bins) if comparable else None
             ),
+        )
+        if progress is not None:
+            progress(len(splits) + 1, total_steps)
+    cross_check = CrossCheck(
+        models={name: _metrics(predicted, values) for name, values in fsrs_rs_predictions.items()},
+        max_prediction_difference={
+            name: max(
+                abs(ours - theirs) for ours, theirs in zip(predictions[name], values, strict=True)
+            )
+            for name, values in fsrs_rs_predictions.items()
+        },
+        reference=comparison,
+    )
+
+    intervals: BootstrapComparison | None = None
+    if bootstrap:
+        intervals = bootstrap_fitted_minus_others(
+            predicted, predictions, resamples=bootstrap, seed=seed
         )
         if progress is not None:
             progress(total_steps, total_steps)
 
     return EvaluationReport(
         models=models,
-        fsrs_rs_reference=comparison,
+        fsrs_rs=cross_check,
         folds=tuple(summaries),
         review_count=len(event_list),
         card_count=card_count,
@@ -626,5 +920,6 @@ def evaluate(
         same_day_count=len(event_list) - card_count - len(items),
         tz=zone.key,
         day_start_hour=day_start_hour,
+        bootstrap=intervals,
         notes=tuple(notes),
     )

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import fsrs_rs_python
 from fsrs.scheduler import DEFAULT_PARAMETERS as _FSRS_DEFAULT_PARAMETERS
+from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS as LOWER_BOUNDS
+from fsrs.scheduler import UPPER_BOUNDS_PARAMETERS as UPPER_BOUNDS
 
 from quizapp.study.days import DEFAULT_DAY_START_HOUR, elapsed_days, resolve_zone
 
@@ -44,6 +46,7 @@ __all__ = [
     "build_items",
     "fit_history_items",
     "fit_parameters",
+    "reviews_by_card",
 ]
 
 PARAMETER_COUNT = 21
@@ -154,6 +157,30 @@ class FittedParameters:
     """All review events passed in."""
     item_count: int
     """Trainable reviews (items) the optimiser learnt from."""
+    items: Sequence[HistoryItem] = field(default=(), repr=False, compare=False)
+    """Those items, time-ordered, to judge the fit on."""
+
+
+def _cards_in_replay_order(
+    events: Iterable[ReviewEvent],
+) -> dict[str | int, list[tuple[int, ReviewEvent]]]:
+    """Each card's ``(input position, event)`` pairs in time order; equal times keep input
+    order."""
+    by_card: dict[str | int, list[tuple[int, ReviewEvent]]] = {}
+    for sequence, event in enumerate(events):
+        by_card.setdefault(event.card_id, []).append((sequence, event))
+    for card_events in by_card.values():
+        card_events.sort(key=lambda pair: (pair[1].reviewed_at, pair[0]))
+    return by_card
+
+
+def reviews_by_card(events: Iterable[ReviewEvent]) -> dict[str | int, list[ReviewEvent]]:
+    """Each card's events in the order :func:`build_history_items` replays them: an item whose
+    ``reviews`` has length ``n`` ends with the card's ``n``-th event here."""
+    return {
+        card_id: [event for _, event in card_events]
+        for card_id, card_events in _cards_in_replay_order(events).items()
+    }
 
 
 def build_history_items(
@@ -170,13 +197,8 @@ def build_history_items(
     reviews stay in later items' histories with ``delta_t = 0`` but are not items themselves.
     """
     zone = resolve_zone(tz)
-    by_card: dict[str | int, list[tuple[int, ReviewEvent]]] = {}
-    for sequence, event in enumerate(events):
-        by_card.setdefault(event.card_id, []).append((sequence, event))
-
     keyed_items: list[tuple[datetime, int, HistoryItem]] = []
-    for card_id, card_events in by_card.items():
-        card_events.sort(key=lambda pair: (pair[1].reviewed_at, pair[0]))
+    for card_id, card_events in _cards_in_replay_order(events).items():
         reviews: list[tuple[int, int]] = []
         previous: datetime | None = None
         for sequence, event in card_events:
@@ -221,7 +243,13 @@ def fit_history_items(items: Sequence[HistoryItem]) -> tuple[float, ...]:
     )
     if len(parameters) != PARAMETER_COUNT or not all(math.isfinite(w) for w in parameters):
         raise RuntimeError(f"fsrs-rs returned unusable parameters: {parameters!r}")
-    return parameters
+    # fsrs-rs clamps in float32, so a weight at its upper bound of 0.8 (w9, w19, w20) comes
+    # back as 0.800000011920929, which the fsrs package that schedules reviews rejects as out
+    # of bounds: every review of the learner would fail. Clamp to the package's bounds.
+    return tuple(
+        min(max(w, low), high)
+        for w, low, high in zip(parameters, LOWER_BOUNDS, UPPER_BOUNDS, strict=True)
+    )
 
 
 def fit_parameters(
@@ -250,5 +278,5 @@ def fit_parameters(
     if progress is not None:
         progress(2, 2)
     return FittedParameters(
-        parameters=parameters, review_count=len(event_list), item_count=len(items)
+        parameters=parameters, review_count=len(event_list), item_count=len(items), items=items
     )

@@ -1,11 +1,12 @@
 """Spaced repetition: the review log (the truth), card states (its cache), learner settings."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from quizapp.bank.models import Question
+from quizapp.bank.models import Deck, Question
 
 LEECH_LAPSES = 8
 
@@ -128,10 +129,34 @@ class CardState(models.Model):
         return f"{self.user_id}/{self.question_id} {self.get_state_display()}"
 
 
-class LearnerSettings(models.Model):
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner_settings"
-    )
+def default_learning_steps() -> list[int]:
+    return [1, 10]
+
+
+def default_relearning_steps() -> list[int]:
+    return [10]
+
+
+MAX_STEPS = 10
+MAX_STEP_MINUTES = 7 * 24 * 60
+MAX_INTERVAL_DAYS = 36500
+
+
+def validate_steps(value) -> None:
+    """Learning or relearning steps: up to ten whole minutes, each 1 minute to 7 days."""
+    if not isinstance(value, list) or len(value) > MAX_STEPS:
+        raise ValidationError(f"Give at most {MAX_STEPS} steps.")
+    for step in value:
+        if isinstance(step, bool) or not isinstance(step, int):
+            raise ValidationError("Each step is a whole number of minutes.")
+        if not 1 <= step <= MAX_STEP_MINUTES:
+            raise ValidationError("Each step is between 1 minute and 7 days.")
+
+
+class PresetOptions(models.Model):
+    """What a deck preset sets (Anki's deck options). The learner's settings hold the default
+    preset's; `DeckPreset` rows are the named ones a learner assigns to decks."""
+
     desired_retention = models.FloatField(
         default=0.9,
         validators=[MinValueValidator(0.70), MaxValueValidator(0.97)],
@@ -143,6 +168,37 @@ class LearnerSettings(models.Model):
     max_reviews_per_day = models.PositiveIntegerField(
         default=200, validators=[MinValueValidator(1), MaxValueValidator(10000)]
     )
+    learning_steps = models.JSONField(
+        default=default_learning_steps,
+        blank=True,
+        validators=[validate_steps],
+        help_text="Minutes between the same-day looks at a new card.",
+    )
+    relearning_steps = models.JSONField(
+        default=default_relearning_steps,
+        blank=True,
+        validators=[validate_steps],
+        help_text="Minutes between the same-day looks at a forgotten card.",
+    )
+    maximum_interval = models.PositiveIntegerField(
+        default=MAX_INTERVAL_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_INTERVAL_DAYS)],
+        help_text="Longest interval in days.",
+    )
+    bury_related = models.BooleanField(
+        default=False,
+        help_text="Once a card is studied, hide the questions related to it until the next "
+        "day (no effect until questions can be grouped as related).",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class LearnerSettings(PresetOptions):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner_settings"
+    )
     time_zone = models.CharField(max_length=64, default="UTC")
     day_start_hour = models.PositiveSmallIntegerField(
         default=4, validators=[MaxValueValidator(23)], help_text="Hour the study day starts."
@@ -153,11 +209,30 @@ class LearnerSettings(models.Model):
     parameters = models.JSONField(
         null=True, blank=True, help_text="Personal FSRS-6 parameters; empty means defaults."
     )
-    parameters_fitted_at = models.DateTimeField(null=True, blank=True)
+    parameters_fitted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the parameters in use were fitted."
+    )
     parameters_review_count = models.PositiveIntegerField(default=0)
+    # The last refit and how it was judged: a new fit replaces the parameters only if its log
+    # loss on the learner's own history is no worse than theirs (as Anki does since 23.12).
+    last_fit_at = models.DateTimeField(null=True, blank=True)
+    last_fit_log_loss = models.FloatField(
+        null=True, blank=True, help_text="Log loss of the last fit on the learner's history."
+    )
+    last_fit_current_log_loss = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Log loss of the parameters in use before it, on the same history.",
+    )
+    last_fit_applied = models.BooleanField(
+        null=True, blank=True, help_text="Whether the last fit replaced the parameters."
+    )
     reviews_since_fit = models.PositiveIntegerField(
         default=0, help_text="Reviews recorded since parameters were last fitted."
     )
+    # Whether any deck has a named preset: without one every card follows the default preset,
+    # and the queue and uploads skip looking presets up.
+    has_deck_presets = models.BooleanField(default=False, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -210,3 +285,69 @@ class ReviewDay(models.Model):
     def true_retention(self) -> float | None:
         checked = self.review_recalled + self.review_forgotten
         return self.review_recalled / checked if checked else None
+
+
+class DeckPreset(PresetOptions):
+    """A named set of deck options a learner assigns to some of their decks; every deck without
+    one follows the default preset (the options in `LearnerSettings`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deck_presets"
+    )
+    name = models.CharField(max_length=60)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="deckpreset_unique_name"),
+            models.CheckConstraint(
+                condition=Q(desired_retention__gte=0.70, desired_retention__lte=0.97),
+                name="deckpreset_retention_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeckPresetAssignment(models.Model):
+    """A learner's choice of preset for one deck."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    deck = models.ForeignKey(Deck, on_delete=models.CASCADE, related_name="+")
+    preset = models.ForeignKey(DeckPreset, on_delete=models.CASCADE, related_name="assignments")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "deck"], name="deckpresetassignment_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deck_id} → {self.preset_id}"
+
+
+class WorkloadSimulation(models.Model):
+    """A learner's latest workload simulation (`quizapp.study.simulation`): asked for, run in
+    the background when large, and its result kept until they ask again."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    BUSY = (Status.QUEUED, Status.RUNNING)
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workload_simulation"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0, help_text="Share done, 0 to 1.")
+    requested_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"workload of {self.user_id}: {self.status}"

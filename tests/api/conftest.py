@@ -26,6 +26,23 @@ def token_client(user) -> APIClient:
 
 
 @pytest.fixture
+def generous_limits(settings):
+    """For tests sending hundreds of requests a minute, some of them wrong passwords (to
+    `DELETE /me`), and signing in again after each logout: no throttle or lock-out may answer
+    in place of the endpoint."""
+    settings.AXES_FAILURE_LIMIT = 10**6
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            "anonymous": "100000/minute",
+            "user": "100000/minute",
+            "login": "100000/minute",
+        },
+    }
+    cache.clear()
+
+
+@pytest.fixture
 def anonymous() -> APIClient:
     return APIClient()
 

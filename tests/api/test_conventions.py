@@ -1,6 +1,10 @@
 """What every endpoint shares: errors, body cap, CORS, throttles, the schema and its docs."""
 
+import json
 import re
+import uuid
+from datetime import timedelta
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -9,8 +13,10 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.test import RequestFactory
+from django.utils import timezone
 
 from quizapp.api.middleware import RequestBodyLimitMiddleware
+from quizapp.study.models import Review
 from tests.api.conftest import error_of
 
 SCHEMA_FILE = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
@@ -34,6 +40,13 @@ def test_wrong_method_is_405_with_the_error_body(api):
     response = api.get("/api/v1/reviews")
     assert response.status_code == 405
     assert error_of(response)["code"] == "method_not_allowed"
+
+
+def test_an_accept_header_the_api_cannot_satisfy_is_a_406_with_a_documented_code(api):
+    response = api.get("/api/v1/me", HTTP_ACCEPT="application/xml")
+    assert response.status_code == 406
+    assert error_of(response)["code"] == "not_acceptable"
+    assert "`not_acceptable`" in (Path(settings.BASE_DIR) / "docs" / "api.md").read_text()
 
 
 def test_only_json_bodies_are_taken(anonymous, db):
@@ -78,7 +91,8 @@ def test_an_oversized_body_is_refused_with_413(api, settings):
     assert response.status_code == 413
     assert error_of(response)["code"] == "payload_too_large"
     small = api.post("/api/v1/reviews", {"reviews": []})
-    assert small.status_code == 200
+    assert small.status_code == 400
+    assert list(error_of(small)["fields"]) == ["reviews"]  # read, then found empty
 
 
 def test_the_body_cap_counts_what_arrives_not_only_what_is_declared(settings):
@@ -87,14 +101,120 @@ def test_the_body_cap_counts_what_arrives_not_only_what_is_declared(settings):
     settings.API_MAX_BODY_BYTES = 10
     request = RequestFactory().post("/api/v1/reviews", "x" * 100, content_type="application/json")
     del request.META["CONTENT_LENGTH"]
-    from io import BytesIO
-
     stream = BytesIO(b"x" * 100)
     request._stream = stream
     request._read_started = False
     response = RequestBodyLimitMiddleware(lambda r: pytest.fail("reached the view"))(request)
     assert response.status_code == 413
     assert stream.tell() == 11
+
+
+def chunked_upload(client, body: bytes, *, server_delimits: bool):
+    """A POST with `Transfer-Encoding: chunked` and no Content-Length, as a WSGI server hands
+    it on: gunicorn says the input ends where the body ends (`wsgi.input_terminated`)."""
+    environ = {
+        "CONTENT_LENGTH": "",
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "wsgi.input": BytesIO(body),
+    }
+    if server_delimits:
+        environ["wsgi.input_terminated"] = True
+    return client.post("/api/v1/reviews", b"", content_type="application/json", **environ)
+
+
+def test_a_chunked_upload_is_read_whole_when_the_server_delimits_it(api, learner, questions):
+    """The body used to be read as empty (Django trusts only Content-Length), so a valid
+    batch got 400 "required" and a client might have dropped it."""
+    review = {
+        "id": str(uuid.uuid4()),
+        "question": questions[0].slug,
+        "rating": 3,
+        "reviewed_at": (timezone.now() - timedelta(minutes=1)).isoformat(),
+    }
+    response = chunked_upload(api, json.dumps({"reviews": [review]}).encode(), server_delimits=True)
+    assert response.status_code == 200, response.content
+    assert response.json()["accepted"] == [review["id"]]
+    assert Review.objects.filter(user=learner).count() == 1
+
+
+def test_a_chunked_upload_is_held_to_the_body_limit(api, learner, settings):
+    settings.API_MAX_BODY_BYTES = 1000
+    body = b'{"reviews": []' + b" " * 2000 + b"}"
+    response = chunked_upload(api, body, server_delimits=True)
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "payload_too_large"
+
+
+def test_a_chunked_upload_the_server_cannot_delimit_is_a_411(api, learner, questions):
+    response = chunked_upload(api, b'{"reviews": []}', server_delimits=False)
+    assert response.status_code == 411
+    error = error_of(response)
+    assert error["code"] == "length_required" and "Content-Length" in error["message"]
+    assert not Review.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/api/v1/reviews"),
+        ("patch", "/api/v1/me/settings"),
+        ("post", "/api/v1/classes/join"),
+        ("delete", "/api/v1/me"),
+    ],
+)
+def test_a_null_body_is_invalid_saying_an_object_is_expected(api, method, path):
+    response = getattr(api, method)(path, "null", content_type="application/json")
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "invalid"
+    assert "JSON object" in error["message"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/auth/register"])
+def test_a_null_body_is_invalid_before_sign_in_too(anonymous, db, path):
+    response = anonymous.post(path, "null", content_type="application/json")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/decks", "/api/v1/quizzes", "/api/v1/classes"])
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("limit=", "limit"),
+        ("offset=", "offset"),
+        ("limit=1&limit=2", "limit"),
+        ("offset=0&offset=1", "offset"),
+        ("limit=5&offset=", "offset"),
+    ],
+)
+def test_empty_or_repeated_page_parameters_are_a_400_naming_them(api, deck, path, query, name):
+    response = api.get(f"{path}?{query}")
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "invalid" and list(error["fields"]) == [name]
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("study/queue?limit=", "limit"),
+        ("study/queue?limit=3&limit=4", "limit"),
+        ("study/queue?deck=capitals&deck=other", "deck"),
+        ("sync?limit=", "limit"),
+        ("sync?limit=5&limit=6", "limit"),
+        ("decks?title=a&title=b", "title"),
+    ],
+)
+def test_other_list_parameters_are_refused_empty_or_repeated_too(api, deck, query, name):
+    response = api.get(f"/api/v1/{query}")
+    assert response.status_code == 400
+    assert list(error_of(response)["fields"]) == [name]
+
+
+@pytest.mark.parametrize("query", ["study/queue?deck=", "sync?since=", "decks?title="])
+def test_an_empty_text_parameter_means_none_as_documented(api, deck, query):
+    assert api.get(f"/api/v1/{query}").status_code == 200
 
 
 def test_the_body_cap_leaves_other_paths_alone(settings):

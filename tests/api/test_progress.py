@@ -31,7 +31,9 @@ def test_progress_shows_the_learners_figures(
         "forecast",
         "decks",
         "desired_retention",
+        "exams",
     }
+    assert body["exams"] == []
     assert len(body["reviews_per_day"]) == 365
     assert sum(day["reviews"] for day in body["reviews_per_day"]) == 2
     assert body["today"]["streak"] == 1
@@ -61,3 +63,33 @@ def test_progress_needs_sign_in(anonymous, db):
 
 def test_progress_takes_no_writes(api, learner):
     assert api.post("/api/v1/progress", {}).status_code == 405
+
+
+def test_progress_shows_the_exams_coming(api, learner, questions, deck, time_machine):
+    from datetime import UTC, datetime, timedelta
+
+    from quizapp.classroom.services import assignment_create, classroom_join
+    from tests.factories import ClassroomFactory, TeacherFactory
+
+    now = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    time_machine.move_to(now, tick=False)
+    teacher = TeacherFactory()
+    classroom = ClassroomFactory(teachers=[teacher], name="Year 9")
+    classroom_join(user=learner, code=classroom.join_code)
+    assignment_create(
+        classroom=classroom,
+        by=teacher,
+        deck=deck,
+        due_at=now + timedelta(days=5),
+        exam_date=(now + timedelta(days=5)).date(),
+    )
+    (exam,) = api.get("/api/v1/progress").json()["exams"]
+    assert exam == {
+        "deck": "capitals",
+        "deck_title": "Capitals",
+        "exam_date": "2026-03-07",
+        "source": "Year 9",
+        "days_left": 5,
+        "cards_to_review": 5,
+        "brought_forward_today": 0,
+    }

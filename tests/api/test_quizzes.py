@@ -348,6 +348,8 @@ def test_in_immediate_mode_an_answer_comes_back_with_its_result_and_is_final(api
         ("true_false", "true", "Answer true or false"),
         ("short_text", 42, "Give the answer as text"),
         ("short_text", "x" * 501, "too long"),
+        ("short_text", "", "The answer is empty"),
+        ("short_text", " \t\n ", "The answer is empty"),
         ("numeric", "four", "is not a number"),
         ("numeric", 10**20, "too large"),
         ("numeric", [1], "Give a number"),

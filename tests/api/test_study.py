@@ -51,7 +51,8 @@ def rich_deck(db):
 
 
 def test_the_queue_shows_each_card_ready_to_render(api, rich_deck, django_assert_max_num_queries):
-    with django_assert_max_num_queries(24):
+    # One more than before exam mode: the queue looks for exams coming.
+    with django_assert_max_num_queries(25):
         response = api.get("/api/v1/study/queue?deck=rich&limit=10")
     assert response.status_code == 200
     queue = response.json()["queue"]
@@ -409,6 +410,14 @@ def test_a_malformed_upload_is_a_400(api, learner, body):
     error_of(response)
 
 
+def test_an_upload_holds_at_least_one_review(api, learner):
+    response = api.post(REVIEWS, {"reviews": []})
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "invalid" and list(error["fields"]) == ["reviews"]
+    assert "1 to 500" in error["fields"]["reviews"][0]
+
+
 def test_a_batch_holds_at_most_500_reviews(api, learner, questions):
     start = timezone.now() - timedelta(days=1)
     batch = [item(questions[0], at=start + timedelta(seconds=n)) for n in range(501)]
@@ -449,6 +458,18 @@ def test_undo_removes_the_last_review_and_rederives_the_card(
     assert body["card"]["reps"] == 1
     assert CardState.objects.get(user=learner, question=questions[0]).reps == 1
     assert Review.objects.filter(user=learner).count() == 1
+
+
+def test_undo_takes_no_fields_so_naming_a_review_undoes_nothing(api, learner, questions):
+    """Undo removes the last review; a body naming another one (`{"id": …}`) was ignored, and
+    the last review undone instead of the one named."""
+    first = item(questions[0], 3, timezone.now() - timedelta(hours=2))
+    api.post(REVIEWS, {"reviews": [first, item(questions[1], 1)]})
+    response = api.post("/api/v1/reviews/undo", {"id": first["id"]})
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "invalid" and list(error["fields"]) == ["id"]
+    assert Review.objects.filter(user=learner).count() == 2
 
 
 def test_undo_with_nothing_to_undo_is_a_conflict(api, learner):
@@ -519,7 +540,14 @@ def test_card_actions_on_unknown_questions_are_404(api, learner):
     assert api.post("/api/v1/cards/no-such-question/bury").status_code == 404
 
 
-def test_card_actions_take_no_fields(api, learner, questions):
-    response = api.post(f"/api/v1/cards/{questions[0].slug}/suspend", {"suspended": False})
-    assert response.status_code == 200
-    assert CardState.objects.get(user=learner, question=questions[0]).suspended is True
+@pytest.mark.parametrize("action", ["suspend", "unsuspend", "bury", "reset"])
+def test_card_actions_refuse_fields_naming_them_and_change_nothing(api, learner, questions, action):
+    api.post(REVIEWS, {"reviews": [item(questions[0])]})
+    before = CardState.objects.filter(user=learner).values().get()
+    url = f"/api/v1/cards/{questions[0].slug}/{action}"
+    response = api.post(url, {"suspended": False, "reps": 0})
+    assert response.status_code == 400
+    assert set(error_of(response)["fields"]) == {"suspended", "reps"}
+    assert CardState.objects.filter(user=learner).values().get() == before
+    assert api.post(url, "[1]", content_type="application/json").status_code == 400
+    assert CardState.objects.filter(user=learner).values().get() == before

@@ -693,6 +693,37 @@ def test_ordering_accepts_digit_strings():
     assert_full_marks(grade(ordering_key(), ["10", "20", "30", "40"]))
 
 
+def test_a_partial_ordering_is_graded_as_it_stands_with_its_empty_positions_wrong():
+    result = grade(ordering_key(), [10, 20, None, None])
+    assert result.correct is False
+    assert result.score == pytest.approx(1 / 3)
+    assert result.feedback == "1 of 3 adjacent pairs in the correct order. 2 items not placed."
+    assert result.normalized_answer == [10, 20, None, None]
+
+
+def test_empty_positions_at_the_end_of_an_ordering_may_be_left_off():
+    assert grade(ordering_key(), [10, 20]) == grade(ordering_key(), [10, 20, None, None])
+
+
+def test_items_either_side_of_an_empty_position_are_no_adjacent_pair():
+    result = grade(ordering_key(), [10, None, 30, 40])
+    assert result.score == pytest.approx(1 / 3)  # only 30 → 40
+    assert result.normalized_answer == [10, None, 30, 40]
+
+
+def test_the_last_item_before_an_empty_position_is_no_adjacent_pair():
+    assert_wrong(grade(ordering_key(), [40, None, None, None]))
+    assert_wrong(grade(ordering_key(), [40]))
+
+
+@pytest.mark.parametrize("answer", [[], [None, None, None, None]])
+def test_an_ordering_with_nothing_placed_scores_zero(answer):
+    result = grade(ordering_key(), answer)
+    assert_wrong(result)
+    assert result.feedback == "0 of 3 adjacent pairs in the correct order. 4 items not placed."
+    assert result.normalized_answer == [None, None, None, None]
+
+
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
@@ -700,13 +731,13 @@ def test_ordering_accepts_digit_strings():
         ("10,20,30,40", "Expected a list of item ids"),
         ({10: 1}, "Expected a list of item ids"),
         ([10, 20, 30, True], "Expected a list of item ids"),
-        ([10, 20, 30], "Missing item id 40"),
-        ([], "Missing item id 10"),
         ([10, 20, 30, 30], "Duplicate item id 30."),
         ([10, 20, 30, 40, 50], "Unknown item id 50."),
+        ([10, 20, 30, 40, None], "Too many positions: an ordering of 4 items has 4."),
+        ([10, None, 20, None, None], "Too many positions"),
     ],
 )
-def test_ordering_answer_must_be_a_permutation_of_the_items(answer, message):
+def test_ordering_answer_must_place_known_items_once_each(answer, message):
     with pytest.raises(MalformedAnswer) as excinfo:
         grade(ordering_key(), answer)
     assert str(excinfo.value).startswith(message)
@@ -734,6 +765,21 @@ def test_matching_reusing_a_right_side_scores_it_at_most_once():
     assert result.score == pytest.approx(1 / 3)
 
 
+def test_a_partial_matching_is_graded_as_it_stands_with_its_unmatched_lefts_wrong():
+    result = grade(matching_key(), {"3": 3, "1": 2})
+    assert result.correct is False
+    assert result.score == pytest.approx(1 / 3)
+    assert result.feedback == "1 of 3 pairs matched. 1 item not matched."
+    assert result.normalized_answer == {"1": 2, "3": 3}
+
+
+def test_a_matching_with_nothing_matched_scores_zero():
+    result = grade(matching_key(), {})
+    assert_wrong(result)
+    assert result.feedback == "0 of 3 pairs matched. 3 items not matched."
+    assert result.normalized_answer == {}
+
+
 def test_matching_duplicate_right_sides_in_a_bad_key_count_as_the_same_answer():
     key = AnswerKey(
         type=QT.MATCHING,
@@ -747,8 +793,6 @@ def test_matching_duplicate_right_sides_in_a_bad_key_count_as_the_same_answer():
     [
         (None, "Expected an object mapping pair ids"),
         ([1, 2, 3], "Expected an object mapping pair ids"),
-        ({"1": 1, "2": 2}, "No match given for pair 3."),
-        ({}, "No match given for pair 1."),
         ({"1": 1, "2": 2, "3": 99}, "Unknown pair id 99."),
         ({"1": 1, "2": 2, "3": 3, "4": 1}, "Unknown pair id 4."),
         ({"1": 1, 1: 1, "2": 2, "3": 3}, "Pair 1 is matched more than once."),
@@ -1071,6 +1115,65 @@ def test_partial_credit_is_always_between_zero_and_one(data):
     result = grade(key, data.draw(random_answer(key)))
     assert 0.0 <= result.score <= 1.0
     assert result.correct == (result.score == 1.0)
+
+
+@st.composite
+def partial_answer(draw, key: AnswerKey):
+    """A well-formed ordering or matching answer with some of its places left empty."""
+    if key.type is QT.ORDERING:
+        order = draw(st.permutations([item.id for item in key.items]))
+        empty = draw(st.sets(st.integers(0, len(order) - 1)))
+        answer = [None if i in empty else id_ for i, id_ in enumerate(order)]
+        return answer[: draw(st.integers(len(answer) - 1, len(answer)))] if empty else answer
+    pair_ids = [pair.id for pair in key.pairs]
+    lefts = draw(st.lists(st.sampled_from(pair_ids), unique=True, max_size=len(pair_ids)))
+    return {str(left): draw(st.sampled_from(pair_ids)) for left in lefts}
+
+
+def fill_one_place(key: AnswerKey, answer, data):
+    """The answer with one more item placed (ordering) or one more left matched (matching)."""
+    if key.type is QT.ORDERING:
+        answer = answer + [None] * (len(key.items) - len(answer))
+        unplaced = [item.id for item in key.items if item.id not in answer]
+        empty = [i for i, id_ in enumerate(answer) if id_ is None]
+        answer[data.draw(st.sampled_from(empty))] = data.draw(st.sampled_from(unplaced))
+        return answer
+    unmatched = [pair.id for pair in key.pairs if str(pair.id) not in answer]
+    right = data.draw(st.sampled_from([pair.id for pair in key.pairs]))
+    return {**answer, str(data.draw(st.sampled_from(unmatched))): right}
+
+
+def is_complete(key: AnswerKey, answer) -> bool:
+    if key.type is QT.ORDERING:
+        return len(answer) == len(key.items) and None not in answer
+    return len(answer) == len(key.pairs)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_a_partial_answer_scores_below_full_marks_and_keeps_what_was_given(data):
+    key = data.draw(st.one_of(ordering_keys(), matching_keys()))
+    answer = data.draw(partial_answer(key))
+    result = grade(key, answer)
+    assert 0.0 <= result.score <= 1.0
+    assert result.correct == (result.score == 1.0)
+    if not is_complete(key, answer):
+        assert not result.correct
+    if key.type is QT.ORDERING:
+        assert result.normalized_answer[: len(answer)] == answer
+        assert len(result.normalized_answer) == len(key.items)
+    else:
+        assert result.normalized_answer == answer
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_placing_one_more_item_or_matching_one_more_left_never_lowers_the_score(data):
+    key = data.draw(st.one_of(ordering_keys(), matching_keys()))
+    answer = data.draw(partial_answer(key))
+    assume(not is_complete(key, answer))
+    fuller = fill_one_place(key, answer, data)
+    assert grade(key, fuller).score >= grade(key, answer).score
 
 
 @FAST

@@ -113,6 +113,29 @@ def test_assigning_needs_an_own_published_quiz(teacher, other_teacher):
     assert deck_assignment.deck is not None
 
 
+def test_an_exam_date_belongs_to_a_deck_assignment(teacher):
+    from django.core.exceptions import ValidationError
+
+    from quizapp.classroom.models import Assignment
+
+    classroom = classroom_create(name="9B", teacher=teacher)
+    due, exam = NOW + timedelta(days=7), (NOW + timedelta(days=9)).date()
+    quiz = QuizFactory(owner=teacher)
+    with pytest.raises(ClassroomError, match="exam date needs a deck"):
+        assignment_create(classroom=classroom, quiz=quiz, due_at=due, by=teacher, exam_date=exam)
+    deck = DeckFactory()
+    assignment = assignment_create(
+        classroom=classroom, deck=deck, due_at=due, by=teacher, exam_date=exam
+    )
+    assert assignment.exam_date == exam
+    # Assigning the deck again moves (or removes) the exam date.
+    again = assignment_create(classroom=classroom, deck=deck, due_at=due, by=teacher)
+    assert (again.pk, again.exam_date) == (assignment.pk, None)
+    # The admin's form validates the model: the same rule, with the same message.
+    with pytest.raises(ValidationError, match="An exam date needs a deck to prepare"):
+        Assignment(classroom=classroom, quiz=quiz, due_at=due, exam_date=exam).full_clean()
+
+
 # Reports ------------------------------------------------------------------------------------
 
 

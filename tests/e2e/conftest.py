@@ -6,7 +6,8 @@
   through DevTools (`page.evaluate`), which CSP does not govern, so nothing is relaxed for it,
   and any CSP violation, uncaught script error or 5xx response a page meets fails the test.
 - `axe_check(page, name)` requires no serious or critical axe violation and records the rest
-  in `test-artifacts/e2e/axe-report.json`. With `E2E_SCREENSHOTS=1` it also saves a screenshot
+  in `test-artifacts/e2e/axe-report.json`, and that the page does not scroll sideways on a
+  390 px phone (`assert_no_sideways_scroll`). With `E2E_SCREENSHOTS=1` it also saves a screenshot
   of each checked page under `test-artifacts/e2e/pages/`; a failing test saves one of each of
   its open pages under `test-artifacts/e2e/failures/`.
 """
@@ -245,6 +246,39 @@ def htmx_settle(page: Page) -> None:
     page.wait_for_timeout(HTMX_SETTLE_MS)
 
 
+def assert_no_sideways_scroll(page: Page) -> None:
+    """The page as it is now fits a phone's width (390 px): nothing makes it scroll sideways.
+    Checked at that width whatever the page's own viewport, which is then put back."""
+    viewport = page.viewport_size
+    if viewport and viewport["width"] != PHONE["width"]:
+        page.set_viewport_size({"width": PHONE["width"], "height": viewport["height"]})
+    try:
+        overflow = page.evaluate(OVERFLOW)
+        wide = page.evaluate(WIDEST_ELEMENTS) if overflow > 0 else []
+    finally:
+        if viewport and viewport["width"] != PHONE["width"]:
+            page.set_viewport_size(viewport)
+    assert overflow <= 0, (
+        f"{page.url} scrolls sideways on a phone: {overflow} px wider than "
+        f"{PHONE['width']} px; the widest elements: {wide}"
+    )
+
+
+OVERFLOW = """() => document.documentElement.scrollWidth
+  - Math.min(window.innerWidth, document.documentElement.clientWidth)"""
+"""How much wider than the screen the page is. A phone (`is_mobile`) zooms out to show a page
+wider than its layout viewport, and then reports that wider width as `innerWidth`: the layout
+viewport (`clientWidth`) is what the page was meant to fit."""
+
+WIDEST_ELEMENTS = """() => [...document.querySelectorAll("body *")]
+  .map((e) => [e, e.getBoundingClientRect().right])
+  .filter(([, right]) => right > document.documentElement.clientWidth + 0.5)
+  .sort((a, b) => b[1] - a[1]).slice(0, 5)
+  .map(([e, right]) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}`
+    + `${e.classList.length ? "." + [...e.classList].join(".") : ""}`
+    + ` (right edge ${Math.round(right)})`)"""
+
+
 def log_in(page: Page, username: str, password: str) -> None:
     """Through the real login form."""
     page.goto("/accounts/login/")
@@ -306,11 +340,13 @@ def axe_check(axe_source) -> Callable[..., list[dict]]:
     """`axe_check(page, "study")`: run axe-core on the page as it is now, in each of
     `schemes` (emulated on the same page, so any state reached by the journey is checked
     in both), and fail on serious or critical violations, listing them all. `schemes=None`
-    keeps the context's own colour scheme."""
+    keeps the context's own colour scheme. Every checked page must also fit a phone's width
+    (`assert_no_sideways_scroll`)."""
 
     def check(page: Page, name: str, schemes=("light", "dark")) -> list[dict]:
         problems = getattr(page, "problems", [])
         assert not problems, "The browser reported:\n" + "\n".join(problems)
+        assert_no_sideways_scroll(page)
         found = []
         for scheme in schemes or (None,):
             if scheme is not None:

@@ -1,19 +1,29 @@
 """A new student's first day, in a real browser: sign up, join the demo class, study with the
 keyboard, undo, practise with a typed answer, take the demo quiz, then see it all on the
-progress page and in the source article. axe-core checks every page on the way, in light
-and dark."""
+progress page and in the source article, and leave the class. axe-core checks every page on
+the way, in light and dark, and that it fits a phone's width.
+
+Then a quiz with a question of every type: what the page shows is what was saved, at once,
+after reload and on the results page; and on a slow network, picks made while saves are on
+their way are neither lost from the page nor from what is saved."""
 
 import re
 import time
+from dataclasses import dataclass
 
 from django.db.models import Count
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from quizapp.accounts.models import User
+from quizapp.bank.grading import QuestionType
 from quizapp.bank.models import Question
+from quizapp.classroom.management.commands.seed_demo import DEMO_CLASS
+from quizapp.quizzes.models import Quiz
 from quizapp.study.days import day_bounds, study_day
 from quizapp.study.models import LearnerSettings, Review
 from tests.e2e.conftest import PHONE, htmx_settle, log_in, wait_for_shortcuts
+from tests.factories import QuizFactory
 
 USERNAME, PASSWORD = "nare", "a long passphrase 42"
 DECK = "Places and capitals"
@@ -39,6 +49,7 @@ def test_student_journey_from_sign_up_to_the_quoted_source(page: Page, seeded, a
     progress_shows_the_reviews(page, answered, axe_check)
     source_highlights_the_quote(page, source_link, axe_check)
     settings_and_log_in_again(page, axe_check)
+    leave_the_demo_class(page, axe_check)
 
 
 def not_near_the_start_of_a_study_day() -> None:
@@ -261,6 +272,20 @@ def settings_and_log_in_again(page: Page, axe_check) -> None:
     log_in(page, USERNAME, PASSWORD)
 
 
+def leave_the_demo_class(page: Page, axe_check) -> None:
+    classes = page.get_by_role("navigation", name="Main").get_by_role("link", name="Classes")
+    classes.click()
+    page.get_by_role("link", name=f"Leave {DEMO_CLASS}…").click()
+    expect(page.get_by_role("heading", name=f"Leave “{DEMO_CLASS}”?")).to_be_visible()
+    axe_check(page, "class-leave")
+    page.get_by_role("link", name="Stay in the class").click()
+    expect(page.get_by_role("heading", name=DEMO_CLASS)).to_be_visible()
+    page.get_by_role("link", name=f"Leave {DEMO_CLASS}…").click()
+    page.get_by_role("button", name="Leave the class").click()
+    expect(page.get_by_role("status").first).to_contain_text(f"You left {DEMO_CLASS}.")
+    expect(page.get_by_text("You are not in a class yet.")).to_be_visible()
+
+
 def test_pages_pass_axe_on_a_dark_phone_screen(new_page, seeded, axe_check):
     """The colour scheme as a context option, on a phone-sized screen."""
     page = new_page(color_scheme="dark", viewport=PHONE, is_mobile=True, has_touch=True)
@@ -278,8 +303,194 @@ def test_pages_pass_axe_on_a_dark_phone_screen(new_page, seeded, axe_check):
         ("/sources/", "sources"),
     ]:
         page.goto(url)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{url} scrolls sideways on a phone ({overflow}px)"
-        axe_check(page, f"phone-{name}", schemes=None)
+        axe_check(page, f"phone-{name}", schemes=None)  # which checks for sideways scroll too
     page.locator(".source-list a").first.click()
     axe_check(page, "phone-source-detail", schemes=None)
+    page.goto("/quizzes/")
+    page.get_by_role("link", name=re.compile("demo quiz")).click()
+    axe_check(page, "phone-quiz", schemes=None)
+    page.goto("/classes/")
+    page.get_by_role("link", name=f"Leave {DEMO_CLASS}…").click()
+    axe_check(page, "phone-class-leave", schemes=None)
+
+
+# --------------------------------------------------------------------------- every type
+
+
+TYPES = [qtype.value for qtype in QuestionType]
+
+
+def quiz_of_every_type() -> tuple[Quiz, dict[str, Question]]:
+    """A public quiz of one seeded question of each type, choices shuffled."""
+    questions = {
+        qtype: Question.objects.published().filter(type=qtype).order_by("slug").first()
+        for qtype in TYPES
+    }
+    quiz = QuizFactory(
+        title="Every kind of question",
+        owner=User.objects.get(username="teacher"),
+        questions=list(questions.values()),
+        shuffle_choices=True,
+    )
+    return quiz, questions
+
+
+@dataclass
+class Given:
+    """An answer as a learner gives it (by the texts shown) and as the page then says it."""
+
+    picks: object  # choice texts to tick, text to type, or row label → option text
+    words: str
+    verdict: str
+
+
+def answers_to(questions: dict[str, Question]) -> dict[str, Given]:
+    keys = {qtype: question.answer_key() for qtype, question in questions.items()}
+    single = [c.text for c in keys["single_choice"].choices]
+    wrong = next(c.text for c in keys["single_choice"].choices if not c.correct)
+    multiple = [c.text for c in keys["multiple_choice"].choices][:2]
+    items = [item.text for item in keys["ordering"].items]
+    pairs = keys["matching"].pairs
+    assert len(single) > 1 and len(pairs) >= 3
+    return {
+        "single_choice": Given(wrong, wrong, "Not right"),
+        "multiple_choice": Given(multiple, "; ".join(multiple), ""),
+        "true_false": Given("False" if keys["true_false"].answer_bool else "True", "", "Not right"),
+        "short_text": Given("Stepanakert", "Stepanakert", ""),
+        "numeric": Given("1994", "1994", ""),
+        # Every item, last first.
+        "ordering": Given(
+            {text: str(len(items) - n) for n, text in enumerate(items)},
+            "  ".join(f"{n}. {text}" for n, text in enumerate(reversed(items), start=1)),
+            "Not right",
+        ),
+        # The first left right, the second wrong, the rest not matched yet.
+        "matching": Given(
+            {pairs[0].left: pairs[0].right, pairs[1].left: pairs[2].right},
+            "; ".join(
+                [f"{pairs[0].left} → {pairs[0].right}", f"{pairs[1].left} → {pairs[2].right}"]
+                + [f"{pair.left} → (not matched)" for pair in pairs[2:]]
+            ),
+            "Partly right",
+        ),
+    }
+
+
+def question_block(page: Page, question: Question):
+    return page.locator("li.attempt-question", has_text=question.prompt)
+
+
+def give(block, qtype: str, picks) -> None:
+    if qtype in ("single_choice", "true_false"):
+        block.get_by_label(picks, exact=True).check()
+    elif qtype == "multiple_choice":
+        for text in picks:
+            block.get_by_label(text, exact=True).check()
+    elif qtype in ("short_text", "numeric"):
+        field = block.get_by_label("Your answer")
+        field.fill(picks)
+        field.press("Enter")
+    else:
+        for label, option in picks.items():
+            block.get_by_label(label, exact=True).select_option(label=option)
+
+
+def expect_shown(block, qtype: str, question: Question, picks) -> None:
+    """The controls show exactly `picks`: nothing more, nothing less."""
+    key = question.answer_key()
+    if qtype in ("single_choice", "multiple_choice", "true_false"):
+        ticked = {picks} if isinstance(picks, str) else set(picks)
+        texts = [c.text for c in key.choices] or ["True", "False"]
+        for text in texts:
+            option = block.get_by_label(text, exact=True)
+            expect(option).to_be_checked(checked=text in ticked)
+    elif qtype in ("short_text", "numeric"):
+        expect(block.get_by_label("Your answer")).to_have_value(picks)
+    else:
+        rows = [i.text for i in key.items] or [p.left for p in key.pairs]
+        empty = "Position…" if qtype == "ordering" else "Choose…"
+        for label in rows:
+            chosen = block.get_by_label(label, exact=True).locator("option:checked")
+            expect(chosen).to_have_text(picks.get(label, empty))
+
+
+def test_every_type_of_answer_shows_as_saved_at_once_after_reload_and_in_the_results(
+    new_page, seeded, axe_check
+):
+    quiz, questions = quiz_of_every_type()
+    given = answers_to(questions)
+    page = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, "ani", "quizapp-student")
+    page.goto(f"/quizzes/{quiz.pk}/")
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator("li.attempt-question")).to_have_count(len(TYPES))
+    for qtype, question in questions.items():
+        block = question_block(page, question)
+        give(block, qtype, given[qtype].picks)
+        expect_shown(block, qtype, question, given[qtype].picks)  # at once
+        expect(block.locator(".save-status")).to_have_text("Saved.")
+    expect(page.locator("#answered-count")).to_have_text(f"{len(TYPES)} of {len(TYPES)} answered.")
+    axe_check(page, "attempt-every-type")
+
+    page.reload()
+    for qtype, question in questions.items():
+        expect_shown(question_block(page, question), qtype, question, given[qtype].picks)
+
+    page.get_by_role("link", name="Finish and submit…").click()
+    page.get_by_role("button", name="Submit my answers").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^(Passed|Not passed): "))).to_be_visible()
+    for qtype, question in questions.items():
+        block = question_block(page, question)
+        expect_shown(block, qtype, question, given[qtype].picks)
+        words = given[qtype].words or given[qtype].picks
+        expect(block.locator(".answers dd").first).to_have_text(words)
+        if given[qtype].verdict:
+            expect(block.locator(".verdict-title")).to_contain_text(given[qtype].verdict)
+    axe_check(page, "results-every-type")
+
+
+SLOW_NETWORK = {"offline": False, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1}
+PICK_EVERY_MS = 800
+
+
+def test_picks_made_while_slow_saves_are_on_their_way_are_all_kept(new_page, seeded):
+    """1.5 s for every request, a pick every 0.8 s: a save's reply comes back while the learner
+    is picking the next rows. It must neither undo a pick on the page nor leave one unsaved."""
+    quiz, questions = quiz_of_every_type()
+    rows = {
+        "ordering": {
+            item.text: str(n) for n, item in enumerate(questions["ordering"].answer_key().items, 1)
+        },
+        "matching": {
+            pair.left: pair.right for pair in reversed(questions["matching"].answer_key().pairs)
+        },
+    }
+    page = new_page()
+    log_in(page, "ani", "quizapp-student")
+    page.goto(f"/quizzes/{quiz.pk}/")
+    page.get_by_role("button", name="Start").click()
+    network = page.context.new_cdp_session(page)
+    network.send("Network.enable")
+    network.send("Network.emulateNetworkConditions", SLOW_NETWORK)
+    for qtype, picks in rows.items():
+        block = question_block(page, questions[qtype])
+        for number, (label, option) in enumerate(picks.items(), start=1):
+            block.get_by_label(label, exact=True).select_option(label=option)
+            if number == 1:
+                expect(block.locator(".save-status")).to_have_text("Saving…")
+            page.wait_for_timeout(PICK_EVERY_MS)  # the learner's pace, not a wait for the page
+        expect_shown(block, qtype, questions[qtype], picks)  # no reply undid a pick
+    # Leaving now would lose the picks not saved yet: the browser asks first.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name="Finish and submit…").click()
+    assert asked == ["beforeunload"]
+    expect(page).to_have_url(re.compile(r"/attempts/\d+/$"))  # stayed
+    for qtype, picks in rows.items():
+        block = question_block(page, questions[qtype])
+        expect(block.locator(".save-status")).to_have_text("Saved.", timeout=20_000)
+        expect_shown(block, qtype, questions[qtype], picks)
+    network.send("Network.emulateNetworkConditions", {**SLOW_NETWORK, "latency": 0})
+    page.reload()
+    for qtype, picks in rows.items():
+        expect_shown(question_block(page, questions[qtype]), qtype, questions[qtype], picks)

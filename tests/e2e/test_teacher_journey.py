@@ -96,7 +96,9 @@ def take_the_quiz_as_a_student(page: Page, username: str, questions: list[Questi
     for question in questions:
         block = page.locator("li.attempt-question", has_text=question.prompt)
         block.get_by_label("True" if question.answer_bool else "False").check()
-        # Immediate feedback: the graded question comes back locked, with its verdict.
+        # Immediate feedback: the first answer saved is final, so it is saved on request, and
+        # the graded question comes back locked, with its verdict.
+        block.get_by_role("button", name="Save and check").click()
         expect(block.locator(".verdict-title")).to_have_text("Correct — 1 point")
     page.get_by_role("link", name="Finish and submit…").click()
     page.get_by_role("button", name="Submit my answers").click()

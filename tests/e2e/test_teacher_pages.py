@@ -27,23 +27,19 @@ BROKEN_GIFT = """::capital-e2e:: What is the capital of Armenia? {=Yerevan ~Baku
 """
 
 
-def fits_a_phone(page: Page, name: str) -> None:
-    """At 390 px the page does not scroll sideways (a wide table scrolls in its own box). The
-    layout viewport is what counts: a phone zooms out to show a wider page."""
+def phone_screenshot(page: Page, name: str) -> None:
+    """With `E2E_SCREENSHOTS=1`, the page as a 390 px phone shows it (`axe_check` has already
+    made sure it does not scroll sideways there)."""
+    if os.environ.get("E2E_SCREENSHOTS") != "1":
+        return
     viewport = page.viewport_size
-    page.set_viewport_size({"width": PHONE["width"], "height": PHONE["height"]})
+    page.set_viewport_size(PHONE)
     try:
-        overflow = page.evaluate(
-            "() => document.documentElement.scrollWidth"
-            " - Math.min(window.innerWidth, document.documentElement.clientWidth)"
-        )
-        if os.environ.get("E2E_SCREENSHOTS") == "1":
-            folder = ARTIFACTS / "pages"
-            folder.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=folder / f"{name}-phone.png", full_page=True)
+        folder = ARTIFACTS / "pages"
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=folder / f"{name}-phone.png", full_page=True)
     finally:
         page.set_viewport_size(viewport)
-    assert overflow <= 0, f"{name} ({page.url}) is {overflow} px wider than a phone"
 
 
 def run_action(page: Page, changelist: str, row: str, action: str) -> None:
@@ -55,8 +51,8 @@ def run_action(page: Page, changelist: str, row: str, action: str) -> None:
 
 
 def check(page: Page, name: str, axe_check) -> None:
-    axe_check(page, name)
-    fits_a_phone(page, name)
+    axe_check(page, name)  # light and dark, and no sideways scroll at 390 px
+    phone_screenshot(page, name)
 
 
 @pytest.fixture

@@ -27,11 +27,9 @@ PAGE_BUDGET = 100_000
 
 
 def page_weight(response) -> int:
-    """HTML + the stylesheet + the shortcuts module (htmx itself is excluded by the budget)."""
-    return (
-        len(response.content)
-        + (STATIC / "quizapp.css").stat().st_size
-        + (STATIC / "shortcuts.js").stat().st_size
+    """HTML + the stylesheet + our script modules (htmx itself is excluded by the budget)."""
+    return len(response.content) + sum(
+        (STATIC / name).stat().st_size for name in ("quizapp.css", "shortcuts.js", "autosave.js")
     )
 
 

@@ -1,6 +1,8 @@
 import re
 from datetime import timedelta
 
+from django.test import Client
+
 from tests.factories import DeckFactory, QuestionFactory
 from tests.frontend.conftest import NOW, record
 
@@ -44,5 +46,36 @@ def test_home_takes_a_bounded_number_of_queries(
         deck = DeckFactory()
         for _ in range(3):
             record(learner, QuestionFactory(deck=deck), 3, at=NOW - timedelta(days=n))
-    with django_assert_max_num_queries(10):
+    # With the settings (again) and the exams coming, for the exam notices.
+    with django_assert_max_num_queries(12):
         assert signed_in.get("/").status_code == 200
+
+
+def test_home_says_how_many_cards_to_review_before_an_exam(
+    signed_in, learner, other_learner, bank, time_machine
+):
+    from quizapp.classroom.services import assignment_create, classroom_join
+    from tests.factories import ClassroomFactory, TeacherFactory
+
+    teacher = TeacherFactory()
+    classroom = ClassroomFactory(teachers=[teacher], name="Year 9")
+    classroom_join(user=learner, code=classroom.join_code)
+    # Two cards learnt with Easy yesterday: below 0.9 by an exam in ten days; five unstarted.
+    record(learner, bank.true_false, 4, at=NOW - timedelta(days=1))
+    record(learner, bank.single, 4, at=NOW - timedelta(days=1))
+    exam = (NOW + timedelta(days=10)).date()
+    assignment_create(
+        classroom=classroom,
+        by=teacher,
+        deck=bank.deck,
+        due_at=NOW + timedelta(days=9),
+        exam_date=exam,
+    )
+    html = signed_in.get("/").content.decode()
+    assert "<strong>7 cards to review before the exam on Thu 12 Mar</strong>" in html
+    assert "Capitals (Year 9)" in html
+    assert 'href="/study/capitals/" aria-label="Study Capitals for the exam"' in html
+
+    other = Client()
+    other.force_login(other_learner)
+    assert "before the exam" not in other.get("/").content.decode()

@@ -124,8 +124,6 @@ def test_confirming_the_rating_records_a_practice_review(signed_in, learner, ban
         ("numeric", {"answer": "twelve"}, "is not a number"),
         ("numeric", {"answer": ""}, "Enter a number."),
         ("short_text", {"answer": "x" * 501}, "too long"),
-        ("ordering", {}, "Give every item a position."),
-        ("matching", {}, "Match every item."),
     ],
 )
 def test_malformed_answers_re_render_the_question_with_a_message(
@@ -155,10 +153,27 @@ def test_ordering_positions_used_twice_are_reported(signed_in, bank):
     response = answer(signed_in, bank.ordering, {f"position-{item}": 1 for item in items})
     assert response.status_code == 422
     html = response.content.decode()
-    assert "Use each position exactly once." in html
+    assert "Position 1 is given to two items" in html
     assert html.count('<option value="1" selected>') == 3  # the learner's choices are kept
     response = answer(signed_in, bank.ordering, {f"position-{item}": "²" for item in items})
     assert response.status_code == 422  # a Unicode digit is not a position, nor a 500
+
+
+def test_an_ordering_or_matching_left_partly_empty_is_graded_as_it_stands(signed_in, bank):
+    items = ids(bank.ordering, "order_items")
+    placed = {f"position-{items['Yerevan']}": 1, f"position-{items['Baku']}": 2}
+    html = answer(signed_in, bank.ordering, placed).content.decode()
+    assert '<p class="verdict-title">Partly right</p>' in html
+    assert "1 of 2 adjacent pairs in the correct order. 1 item not placed." in html
+    assert "<dt>Your answer</dt><dd>1. Yerevan  2. Baku  3. (empty)</dd>" in html
+    pairs = ids(bank.matching, "match_pairs")
+    matched = {f"match-{pairs['Yerevan']}": pairs["Yerevan"]}
+    html = answer(signed_in, bank.matching, matched).content.decode()
+    assert "1 of 3 pairs matched. 2 items not matched." in html
+    assert (
+        "<dt>Your answer</dt><dd>Yerevan → Armenia; Baku → (not matched); "
+        "Tbilisi → (not matched)</dd>"
+    ) in html
 
 
 def shown_items(html: str) -> tuple[str, ...]:

@@ -1,10 +1,15 @@
 from quizapp.study import scheduling
+from quizapp.study.fitting import DEFAULT_PARAMETERS
 from quizapp.study.models import LearnerSettings, ReviewDay
 from tests.frontend.conftest import NOW, csrf_token, record
 
 VALID = {
     "desired_retention": "0.85",
     "new_cards_per_day": "15",
+    "max_reviews_per_day": "150",
+    "learning_steps": "1m 10m",
+    "relearning_steps": "10m",
+    "maximum_interval": "36500",
     "time_zone": "Asia/Yerevan",
     "day_start_hour": "5",
 }
@@ -65,5 +70,37 @@ def test_settings_are_each_learners_own(signed_in, learner, other_learner):
 
 def test_the_settings_page_takes_few_queries(signed_in, learner, django_assert_max_num_queries):
     LearnerSettings.objects.create(user=learner)
-    with django_assert_max_num_queries(3):
+    # Session, user, settings; the presets, their decks and the decks; the workload simulation.
+    with django_assert_max_num_queries(7):
         signed_in.get("/settings/")
+
+
+def test_settings_show_how_the_last_refit_was_judged(signed_in, learner):
+    LearnerSettings.objects.create(
+        user=learner,
+        last_fit_at=NOW,
+        last_fit_log_loss=0.4213,
+        last_fit_current_log_loss=0.4102,
+        last_fit_applied=False,
+    )
+    html = signed_in.get("/settings/").content.decode()
+    assert "The default FSRS parameters." in html
+    assert "Last refit on 2 Mar 2026: log loss 0.4213" in html
+    assert "against 0.4102 for the parameters then in use" in html
+    assert "Not applied:" in html
+
+
+def test_settings_show_personal_parameters_in_use(signed_in, learner):
+    LearnerSettings.objects.create(
+        user=learner,
+        parameters=list(DEFAULT_PARAMETERS),
+        parameters_fitted_at=NOW,
+        parameters_review_count=1234,
+        last_fit_at=NOW,
+        last_fit_log_loss=0.40,
+        last_fit_current_log_loss=0.41,
+        last_fit_applied=True,
+    )
+    html = signed_in.get("/settings/").content.decode()
+    assert "Personal FSRS parameters, fitted on 1,234 reviews on 2 Mar 2026." in html
+    assert "<strong>Applied.</strong>" in html

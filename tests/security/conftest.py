@@ -1,7 +1,10 @@
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 from django.utils import timezone
 from knox.models import AuthToken
@@ -9,6 +12,7 @@ from rest_framework.test import APIClient
 
 from quizapp.classroom.services import assignment_create, classroom_join, invitation_create
 from quizapp.quizzes.services import attempt_start, attempt_submit
+from quizapp.study.services import deck_preset_create
 from tests.factories import (
     PASSWORD,
     ChoiceQuestionFactory,
@@ -70,6 +74,16 @@ def token_client(user) -> APIClient:
     return client
 
 
+def session_keys_of(user) -> set[str]:
+    """The stored browser sessions signed in as `user`, whatever the session engine."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    return {
+        row.session_key
+        for row in store.get_model_class().objects.all()
+        if store().decode(row.session_data).get(SESSION_KEY) == str(user.pk)
+    }
+
+
 def error_of(response) -> dict:
     body = response.json()
     assert set(body) == {"error"}, body
@@ -94,6 +108,7 @@ class World:
     classroom: object
     attempt: object  # the learner's, in progress
     submitted: object  # the learner's, submitted
+    preset: object = None  # the learner's named deck preset
     invitation: object = None  # the learner's, open, to another class of the teacher's
 
 
@@ -122,10 +137,11 @@ def world(db, learner, other_learner, teacher) -> World:
     submitted = attempt_start(user=learner, quiz=class_quiz)
     attempt_submit(attempt=submitted)
     attempt = attempt_start(user=learner, quiz=public_quiz)
+    preset = deck_preset_create(user=learner, name="Exam")
     invitation = invitation_create(
         classroom=ClassroomFactory(teachers=[teacher]), username=learner.username, by=teacher
     )
     return World(
         learner, other_learner, teacher, deck, source, studyable, quiz_only, draft,
-        public_quiz, class_quiz, classroom, attempt, submitted, invitation,
+        public_quiz, class_quiz, classroom, attempt, submitted, preset, invitation,
     )  # fmt: skip

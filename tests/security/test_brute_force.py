@@ -1,6 +1,9 @@
-"""Password guessing: django-axes locks a username at one address after AXES_FAILURE_LIMIT
-failures, for AXES_COOLOFF_TIME, on the web, admin and API logins alike; the API login is
-also throttled (429 with Retry-After) per address and per username."""
+"""Password guessing, one policy for every password check (web, admin and API logins, the
+password confirmations of "Change password" and "Delete my account"): django-axes locks a
+username at one address after AXES_FAILURE_LIMIT failures, and an address after
+AXES_ADDRESS_FAILURE_LIMIT failures across usernames, for AXES_COOLOFF_TIME. The API login is
+also throttled per address (429 with Retry-After); nothing counts per username alone, so a
+stranger cannot lock a learner out."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -17,6 +20,7 @@ from tests.security.conftest import ADMIN_LOGIN, API_LOGIN, api_login, error_of,
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 LIMIT = 5
+ADDRESS_LIMIT = 30
 COOL_OFF = timedelta(minutes=15)
 LOGINS_3_PER_MINUTE = {"anonymous": "1000/minute", "user": "1000/minute", "login": "3/minute"}
 
@@ -52,9 +56,10 @@ def fail(client, username, times, address="10.0.0.1", url="/accounts/login/"):
 
 def test_the_documented_limits_are_the_settings():
     assert settings.AXES_FAILURE_LIMIT == LIMIT
+    assert settings.AXES_ADDRESS_FAILURE_LIMIT == ADDRESS_LIMIT
     assert settings.AXES_COOLOFF_TIME == COOL_OFF
     assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
-    assert settings.AXES_HANDLER == "axes.handlers.database.AxesDatabaseHandler"
+    assert settings.AXES_HANDLER == "quizapp.accounts.login_policy.LoginPolicyHandler"
     assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
     assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
 
@@ -195,6 +200,84 @@ def test_web_and_api_failures_add_up(client, learner, relaxed_api_throttles):
     assert api_login(learner.username).status_code == 429
 
 
+# --------------------------------------------------------------------------- one address
+
+
+def spray(client, count, address="10.0.0.1", url="/accounts/login/"):
+    """One wrong password for each of `count` usernames (which need not exist)."""
+    return [
+        web_login(client, f"someone-{n}", "Password1!", address, url).status_code
+        for n in range(count)
+    ]
+
+
+def test_one_address_guessing_across_usernames_is_locked_out(client, learner):
+    assert spray(client, ADDRESS_LIMIT - 1) == [200] * (ADDRESS_LIMIT - 1)
+    assert spray(client, 1, url=ADMIN_LOGIN) == [429]  # the limit: the admin counts too
+    refused = web_login(client, learner.username)  # even a right password, from there
+    assert refused.status_code == 429
+    assert not signed_in(client)
+    html = refused.content.decode()
+    assert "Too many failed logins from your address" in html
+    assert "Try again in <strong>15 minutes</strong>" in html
+    assert api_login(learner.username).status_code == 429
+    # Another address is someone else.
+    elsewhere = Client()
+    assert web_login(elsewhere, learner.username, address="10.0.0.2").status_code == 302
+
+
+def test_the_address_lock_out_ends_when_its_failures_are_older_than_the_cool_off(client, learner):
+    spray(client, ADDRESS_LIMIT)
+    with time_machine.travel(START + COOL_OFF - timedelta(seconds=1), tick=False):
+        response = web_login(client, learner.username)
+        assert (response.status_code, response["Retry-After"]) == (429, "1")
+    with time_machine.travel(START + COOL_OFF + timedelta(seconds=1), tick=False):
+        assert web_login(client, learner.username).status_code == 302
+
+
+def test_api_failures_count_towards_the_address_limit(learner, relaxed_api_throttles):
+    for n in range(ADDRESS_LIMIT - 1):
+        assert api_login(f"someone-{n}", "Password1!").status_code == 400
+    locked = api_login(f"someone-{ADDRESS_LIMIT}", "Password1!")
+    assert locked.status_code == 429
+    assert error_of(locked)["code"] == "locked_out"
+    assert "from your address" in error_of(locked)["message"]
+    assert api_login(learner.username, address="10.0.0.2").status_code == 200
+
+
+def test_a_stranger_cannot_lock_a_learner_out_of_api_sign_in(learner):
+    """Wrong passwords for the learner's username from many addresses, none of them over its
+    own limits: the learner still signs in from theirs."""
+    for n in range(3 * LIMIT):
+        response = api_login(learner.username, "wrong-password", address=f"198.51.100.{n}")
+        assert response.status_code == 400
+    assert api_login(learner.username, address="10.0.0.1").status_code == 200
+
+
+def test_wrong_current_passwords_on_the_password_change_form_count_towards_the_lock_out(
+    client, learner
+):
+    web_login(client, learner.username)
+    new = "a-brand-new-passphrase"
+
+    def change(old_password):
+        return client.post(
+            "/accounts/password/",
+            {"old_password": old_password, "new_password1": new, "new_password2": new},
+            REMOTE_ADDR="10.0.0.1",
+        )
+
+    statuses = [change(f"guess-{n}").status_code for n in range(LIMIT)]
+    assert statuses == [200] * (LIMIT - 1) + [429]
+    refused = change(PASSWORD)  # the right one, too late
+    assert refused.status_code == 429
+    assert "Try again in" in refused.content.decode()
+    learner.refresh_from_db()
+    assert learner.check_password(PASSWORD)
+    # The same count as the login's: this address cannot log in as the learner either.
+    assert web_login(Client(), learner.username).status_code == 429
+
+
 def test_the_api_login_throttle_answers_429_with_retry_after(learner, settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
@@ -268,3 +351,14 @@ def test_behind_a_proxy_the_client_is_the_address_the_proxy_appended(client, lea
     assert AccessAttempt.objects.get().ip_address == "203.0.113.7"
     # Another client behind the same proxy is someone else.
     assert through_proxy("203.0.113.8", password=PASSWORD).status_code == 302
+
+
+def test_a_failed_login_costs_a_bounded_number_of_queries_however_many_usernames_failed(
+    client, learner, django_assert_max_num_queries
+):
+    spray(client, ADDRESS_LIMIT - 2)  # many usernames already failed from this address
+    for status in (200, 429):  # the last failure before the limit, and the one reaching it
+        with django_assert_max_num_queries(14):
+            assert web_login(client, learner.username, "wrong-password").status_code == status
+    with django_assert_max_num_queries(8):  # refused before any password is checked
+        assert web_login(client, learner.username).status_code == 429

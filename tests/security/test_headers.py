@@ -105,6 +105,24 @@ def test_the_admin_and_json_answers_are_hardened_too(client, world):
     assert_hardened(client.get("/healthz"), "healthz")
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/frontend/quizapp.css",
+        # A document a visitor can open: its inline script must not run.
+        "/static/drf_spectacular_sidecar/swagger-ui-dist/oauth2-redirect.html",
+    ],
+)
+def test_static_files_are_hardened_too(client, settings, path):
+    """whitenoise answers them before the views' middleware runs; the policy still applies."""
+    settings.WHITENOISE_USE_FINDERS = True  # serve from the apps' folders, no collectstatic
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.has_header("Last-Modified")  # served by whitenoise, not a view
+    assert_hardened(response, path)
+    assert "nonce-" not in response["Content-Security-Policy"]
+
+
 def test_no_web_or_api_view_turns_the_browsable_api_on():
     assert [JSONRenderer] == api_settings.DEFAULT_RENDERER_CLASSES
 
@@ -125,7 +143,9 @@ def test_no_web_or_api_view_turns_the_browsable_api_on():
 # --------------------------------------------------------------------------- production
 
 
-def production_response(tmp_path, path: str, secure: bool) -> dict:
+def production_response(
+    tmp_path, path: str, secure: bool, host: str = "quiz.example.com", **env: str
+) -> dict:
     """A request through the full middleware stack with the production settings (settings
     are read once per process, so in a fresh interpreter)."""
     code = f"""
@@ -133,13 +153,17 @@ import json, os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizapp.settings")
 import django; django.setup()
 from django.test import Client
-response = Client().get({path!r}, secure={secure!r}, headers={{"host": "quiz.example.com"}})
-print(json.dumps({{"status": response.status_code, "headers": dict(response.items())}}))
+response = Client().get({path!r}, secure={secure!r}, headers={{"host": {host!r}}})
+body = response.json() if response["Content-Type"] == "application/json" else None
+print(json.dumps({{"status": response.status_code, "headers": dict(response.items()),
+                  "json": body}}))
 """
     env = {
         **{k: v for k, v in os.environ.items() if k != "QUIZAPP_ENV"},
         **PRODUCTION_ENV,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
+        "DATABASE_CONNECT_TIMEOUT": "2",
+        **env,
     }
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
@@ -160,9 +184,9 @@ def test_production_sends_hsts_over_https(tmp_path):
 
 
 def test_production_redirects_plain_http_to_https(tmp_path):
-    response = production_response(tmp_path, "/healthz", secure=False)
+    response = production_response(tmp_path, "/sources/", secure=False)
     assert response["status"] == 301
-    assert response["headers"]["Location"] == "https://quiz.example.com/healthz"
+    assert response["headers"]["Location"] == "https://quiz.example.com/sources/"
 
 
 def test_production_cookies_are_secure_and_the_api_is_json_only():

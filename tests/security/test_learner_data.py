@@ -17,11 +17,13 @@ from knox.models import AuthToken
 from quizapp.accounts.data import learner_data_export, learner_data_json
 from quizapp.accounts.models import User
 from quizapp.accounts.services import AccountDeletionRefused, learner_delete
-from quizapp.bank.models import Choice
+from quizapp.bank import grading
+from quizapp.bank.models import Choice, Question
 from quizapp.classroom.models import Enrolment
 from quizapp.classroom.selectors import class_results
 from quizapp.quizzes.models import Attempt, AttemptQuestion, FeedbackMode, Regrade
-from quizapp.quizzes.selectors import quiz_item_analysis
+from quizapp.quizzes.models import Response as QuizResponse
+from quizapp.quizzes.selectors import attempt_view, quiz_item_analysis
 from quizapp.quizzes.services import (
     ANONYMISED_LEARNER,
     attempt_answer_save,
@@ -30,10 +32,26 @@ from quizapp.quizzes.services import (
     attempt_submit,
     question_regrade,
 )
-from quizapp.study.models import CardState, LearnerSettings, Review, ReviewDay
-from quizapp.study.services import learner_settings_update, review_record
+from quizapp.study.models import (
+    CardState,
+    DeckPreset,
+    DeckPresetAssignment,
+    LearnerSettings,
+    Review,
+    ReviewDay,
+    WorkloadSimulation,
+)
+from quizapp.study.services import (
+    deck_preset_assign,
+    deck_preset_create,
+    deck_preset_update,
+    learner_settings_update,
+    review_record,
+    workload_simulation_request,
+)
+from tests.api.quiz_data import ORDER, PAIRS, question_of_each_type
 from tests.factories import PASSWORD, QuestionFactory, QuizFactory, StudentFactory
-from tests.security.conftest import error_of, token_client
+from tests.security.conftest import error_of, session_keys_of, token_client
 
 SCHEMA_FILE = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
 
@@ -57,6 +75,9 @@ def answer(attempt, question, *, correct=True):
 def history(world):
     """The learner's study history: settings, reviews of two cards, an answered attempt."""
     learner_settings_update(user=world.learner, new_cards_per_day=7, time_zone="Asia/Yerevan")
+    deck_preset_update(user=world.learner, preset=world.preset, learning_steps=[5])
+    deck_preset_assign(user=world.learner, deck=world.deck, preset=world.preset)
+    deck_preset_create(user=world.other_learner, name="Someone else's")
     second = QuestionFactory(deck=world.deck)
     for days_ago in (5, 3, 1):
         review(world.learner, world.studyable, days_ago=days_ago)
@@ -79,11 +100,15 @@ def signed_in_as(user) -> Client:
 def test_the_export_holds_everything_about_the_learner_and_nothing_else(history):
     data = learner_data_export(user=history.learner)
     json.dumps(data)  # plain JSON, no encoder needed
-    assert data["format"] == "quizapp-learner-data" and data["version"] == 1
+    assert data["format"] == "quizapp-learner-data" and data["version"] == 2
     assert data["profile"]["username"] == history.learner.username
     assert data["profile"]["email"] == history.learner.email
     assert data["settings"]["new_cards_per_day"] == 7
     assert data["settings"]["time_zone"] == "Asia/Yerevan"
+    assert data["settings"]["learning_steps"] == [1, 10]
+    (preset,) = data["presets"]
+    assert (preset["name"], preset["learning_steps"]) == ("Exam", [5])
+    assert preset["decks"] == [history.deck.slug]
     stored = Review.objects.filter(user=history.learner).values_list("uuid", flat=True)
     assert {r["id"] for r in data["reviews"]} == {str(u) for u in stored}
     times = [r["reviewed_at"] for r in data["reviews"]]
@@ -94,7 +119,7 @@ def test_the_export_holds_everything_about_the_learner_and_nothing_else(history)
     attempts = {a["id"]: a for a in data["quiz_attempts"]}
     assert set(attempts) == {history.attempt.pk, history.submitted.pk}
     answered = next(r for r in attempts[history.attempt.pk]["responses"] if r["answer"] is not None)
-    assert answered["question"] == history.quiz_only.slug
+    assert answered["question_id"] == history.quiz_only.pk
     (membership,) = data["classes"]
     assert (membership["id"], membership["name"]) == (history.classroom.pk, history.classroom.name)
     assert len(data["devices"]) == 1 and set(data["devices"][0]) == {"signed_in_at", "expires_at"}
@@ -129,6 +154,103 @@ def test_the_export_never_shows_grades_the_quiz_does_not_show_yet(world):
     assert shown["results_visible"] is True and shown["responses"][0]["correct"] is True
 
 
+@pytest.fixture
+def quiz_answered_right(world):
+    """An `after_close` quiz of every question type, still open, that the learner answered
+    right throughout (as bank ids, as every face stores answers): (quiz, attempt)."""
+    questions = question_of_each_type(owner=world.teacher)
+    quiz = QuizFactory(
+        owner=world.teacher,
+        questions=questions,
+        feedback_mode=FeedbackMode.AFTER_CLOSE,
+        closes_at=timezone.now() + timedelta(days=3),
+    )
+    attempt = attempt_start(user=world.learner, quiz=quiz)
+    for question in questions:
+        key = Question.objects.with_answer_parts().get(pk=question.pk).answer_key()
+        attempt_answer_save(
+            attempt=attempt, question_id=question.pk, answer=grading.correct_answer(key)
+        )
+    return quiz, attempt
+
+
+def exported_attempt(learner, attempt, **kwargs) -> dict:
+    document = learner_data_export(user=learner, **kwargs)
+    json.dumps(document)
+    return next(a for a in document["quiz_attempts"] if a["id"] == attempt.pk)
+
+
+def answers_by_type(attempt, exported: dict) -> dict[str, object]:
+    types = dict(attempt.questions.values_list("position", "question__type"))
+    return {types[row["position"]]: row["answer"] for row in exported["responses"]}
+
+
+def shown_order(attempt, question, kind: str) -> list[str]:
+    """The texts of one question's options in the order the attempt shows them."""
+    shown = next(q for q in attempt_view(attempt=attempt).questions if q.question_id == question)
+    return [option.text for option in getattr(shown, kind)]
+
+
+@pytest.mark.parametrize("submitted", [False, True])
+def test_the_export_shows_answers_as_the_learner_saw_them_never_by_bank_id(
+    world, quiz_answered_right, submitted
+):
+    """Bank ids follow authoring order (the right order of an ordering question; the right
+    match of a matching pair, whose two sides share one id), so answers exported as bank ids
+    gave the key away before the quiz's feedback mode allows it. Options are named by their
+    text, as the attempt shows them; questions by id, as the attempt does (a slug may describe
+    the answer)."""
+    quiz, attempt = quiz_answered_right
+    if submitted:
+        attempt_submit(attempt=attempt)
+    exported = exported_attempt(world.learner, attempt)
+    assert exported["results_visible"] is False
+    answers = answers_by_type(attempt, exported)
+    assert answers["single_choice"] == "Yerevan"
+    picked = {"Aras", "Hrazdan"}
+    multiple = quiz.items.get(question__type="multiple_choice").question_id
+    choices = shown_order(attempt, multiple, "choices")
+    assert answers["multiple_choice"] == [text for text in choices if text in picked]
+    assert answers["true_false"] is False
+    assert answers["short_text"] == "Zvartnots"
+    assert answers["numeric"] == "4711.25"
+    assert answers["ordering"] == ORDER
+    assert answers["matching"] == dict(PAIRS)
+    text = json.dumps(exported)
+    slugs = [item.question.slug for item in quiz.items.all()]
+    assert not [slug for slug in slugs if json.dumps(slug) in text]
+    assert all(row["correct"] is None and row["score"] is None for row in exported["responses"])
+
+
+def test_the_export_of_an_attempt_whose_results_show_still_names_options_by_text(
+    world, quiz_answered_right
+):
+    quiz, attempt = quiz_answered_right
+    attempt_submit(attempt=attempt)
+    exported = exported_attempt(world.learner, attempt, now=quiz.closes_at + timedelta(seconds=1))
+    assert exported["results_visible"] is True
+    assert all(row["correct"] is True for row in exported["responses"])
+    assert answers_by_type(attempt, exported)["ordering"] == ORDER
+
+
+def test_the_export_shows_a_partial_answer_by_the_options_it_names(world):
+    questions = question_of_each_type(owner=world.teacher)
+    ordering = next(q for q in questions if q.type == "ordering")
+    quiz = QuizFactory(owner=world.teacher, questions=[ordering])
+    attempt = attempt_start(user=world.learner, quiz=quiz)
+    items = {item.text: item.pk for item in ordering.order_items.all()}
+    attempt_answer_save(
+        attempt=attempt, question_id=ordering.pk, answer=[items[text] for text in ORDER]
+    )
+    # As another face might store it: an id as a digit string, and an id the attempt never
+    # showed (left out, as the attempt page leaves it out).
+    QuizResponse.objects.filter(attempt_question__attempt=attempt).update(
+        answer=[str(items[ORDER[1]]), items[ORDER[0]], 10**9]
+    )
+    (row,) = exported_attempt(world.learner, attempt)["responses"]
+    assert row["answer"] == [ORDER[1], ORDER[0]]
+
+
 def test_the_streamed_export_is_the_same_document(history, settings, monkeypatch):
     monkeypatch.setattr("quizapp.accounts.data.CHUNK_ROWS", 2)  # several chunks per array
     now = timezone.now()
@@ -137,13 +259,25 @@ def test_the_streamed_export_is_the_same_document(history, settings, monkeypatch
 
 
 def test_the_export_takes_a_constant_number_of_queries(history, django_assert_max_num_queries):
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):
         small = "".join(learner_data_json(user=history.learner))
     for _ in range(30):
         review(history.learner, QuestionFactory(deck=history.deck))
-    with django_assert_max_num_queries(9):
+    for number in range(5):  # quizzes of every question type, answered
+        questions = question_of_each_type(marker=f"-{number}", owner=history.teacher)
+        quiz = QuizFactory(questions=questions)
+        attempt = attempt_start(user=history.learner, quiz=quiz)
+        for aq in attempt.questions.all():
+            key = Question.objects.with_answer_parts().get(pk=aq.question_id).answer_key()
+            attempt_answer_save(
+                attempt=attempt, question_id=aq.question_id, answer=grading.correct_answer(key)
+            )
+    with django_assert_max_num_queries(11):
         large = "".join(learner_data_json(user=history.learner))
     assert len(json.loads(large)["reviews"]) == len(json.loads(small)["reviews"]) + 30
+    attempts = json.loads(large)["quiz_attempts"]
+    assert len(attempts) == len(json.loads(small)["quiz_attempts"]) + 5
+    assert all(row["answer"] is not None for row in attempts[-1]["responses"])
 
 
 def test_the_web_download_is_an_attachment_never_cached(history):
@@ -208,12 +342,16 @@ def test_deleting_removes_the_personal_data_and_keeps_first_attempts_anonymised(
     second_try = attempt_start(user=learner, quiz=history.class_quiz)
     attempt_submit(attempt=second_try)
     kept_id = history.submitted.pk
+    workload_simulation_request(user=learner)
     outcome = learner_delete(user=learner)
     assert not User.objects.filter(pk=learner.pk).exists()
     assert not Review.objects.filter(user_id=learner.pk).exists()
     assert not CardState.objects.filter(user_id=learner.pk).exists()
     assert not ReviewDay.objects.filter(user_id=learner.pk).exists()
     assert not LearnerSettings.objects.filter(user_id=learner.pk).exists()
+    assert not DeckPreset.objects.filter(user_id=learner.pk).exists()
+    assert not WorkloadSimulation.objects.filter(user_id=learner.pk).exists()
+    assert not DeckPresetAssignment.objects.filter(user_id=learner.pk).exists()
     assert not Enrolment.objects.filter(student_id=learner.pk).exists()
     assert not AuthToken.objects.filter(user_id=learner.pk).exists()
     # The first submitted attempt of each quiz stays, with its answers, detached from anyone;
@@ -224,6 +362,7 @@ def test_deleting_removes_the_personal_data_and_keeps_first_attempts_anonymised(
     assert (outcome.attempts_anonymised, outcome.attempts_deleted) == (1, 2)
     # Everyone else's data is untouched.
     assert Review.objects.filter(user=history.other_learner).count() == 1
+    assert DeckPreset.objects.filter(user=history.other_learner).count() == 1
     assert User.objects.filter(pk=history.teacher.pk).exists()
 
 
@@ -312,6 +451,23 @@ def test_the_web_deletion_deletes_and_signs_out(world):
     assert not User.objects.filter(pk=world.learner.pk).exists()
     assert "_auth_user_id" not in client.session
     assert "Your account and your data were deleted." in client.get("/").content.decode()
+
+
+def test_a_deletion_deletes_the_learners_other_browser_sessions(world):
+    phone, laptop = signed_in_as(world.learner), signed_in_as(world.learner)
+    signed_in_as(world.other_learner)
+    assert len(session_keys_of(world.learner)) == 2
+    assert phone.post(reverse("account_delete"), {"password": PASSWORD}).status_code == 302
+    assert session_keys_of(world.learner) == set()  # the laptop's too, not only this one
+    assert len(session_keys_of(world.other_learner)) == 1
+    assert laptop.get(reverse("learner_settings")).status_code == 302
+
+
+def test_an_api_deletion_deletes_the_learners_browser_sessions(world):
+    signed_in_as(world.learner)
+    api = token_client(world.learner)
+    assert api.delete("/api/v1/me", {"password": PASSWORD}, format="json").status_code == 204
+    assert session_keys_of(world.learner) == set()
 
 
 def test_the_web_deletion_is_a_post_with_its_csrf_token(world):

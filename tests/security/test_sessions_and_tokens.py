@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import time_machine
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from quizapp.accounts.models import Session
 from tests.factories import PASSWORD
-from tests.security.conftest import ADMIN_LOGIN, token_client, web_login
+from tests.security.conftest import ADMIN_LOGIN, session_keys_of, token_client, web_login
 
 NEW_PASSWORD = "a-brand-new-passphrase"
 
@@ -117,10 +117,85 @@ def test_a_password_change_ends_every_other_session_and_device(learner):
         {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     )
     assert response.status_code == 302
+    # The other session is deleted, not only refused when next used.
+    assert session_keys_of(learner) == {session_key(here)}
     assert is_signed_in(here)  # the session that changed it stays signed in
     assert not is_signed_in(elsewhere)
     assert device.get("/api/v1/me").status_code == 401
     assert not AuthToken.objects.filter(user=learner).exists()
+
+
+def admin_sets_password(admin_client, user, **fields):
+    return admin_client.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {"usable_password": "true", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, **fields},
+    )
+
+
+def test_a_password_set_by_an_administrator_ends_the_users_devices_and_sessions(
+    learner, other_learner, admin_client
+):
+    browser, device = Client(), token_client(learner)
+    web_login(browser, learner.username)
+    bystander = token_client(other_learner)
+    assert device.get("/api/v1/me").status_code == 200
+    response = admin_sets_password(admin_client, learner)
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/accounts/user/{learner.pk}/change/"
+    assert device.get("/api/v1/me").status_code == 401
+    assert not AuthToken.objects.filter(user=learner).exists()
+    assert not is_signed_in(browser)
+    assert session_keys_of(learner) == set()
+    assert bystander.get("/api/v1/me").status_code == 200
+    assert admin_client.get("/admin/").status_code == 200  # the administrator's own session
+    # The new password works; the old one does not.
+    assert web_login(Client(), learner.username, NEW_PASSWORD, "10.0.0.3").status_code == 302
+    assert web_login(Client(), learner.username, PASSWORD, "10.0.0.4").status_code == 200
+
+
+def test_disabling_a_users_password_in_the_admin_ends_their_devices_too(learner, admin_client):
+    device = token_client(learner)
+    response = admin_sets_password(
+        admin_client,
+        learner,
+        usable_password="false",
+        password1="",
+        password2="",
+        **{"unset-password": "Disable password-based authentication"},  # the button pressed
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/accounts/user/{learner.pk}/change/"
+    learner.refresh_from_db()
+    assert not learner.has_usable_password()
+    assert device.get("/api/v1/me").status_code == 401
+
+
+def test_a_refused_admin_password_ends_nothing(learner, admin_client):
+    device = token_client(learner)
+    response = admin_sets_password(admin_client, learner, password2="something-else-entirely")
+    assert response.status_code == 200
+    assert device.get("/api/v1/me").status_code == 200
+
+
+def test_an_administrator_setting_their_own_password_stays_signed_in_here_only(
+    admin_user, admin_client
+):
+    elsewhere, device = Client(), token_client(admin_user)
+    elsewhere.force_login(admin_user)
+    assert admin_sets_password(admin_client, admin_user).status_code == 302
+    assert admin_client.get("/admin/").status_code == 200
+    assert session_keys_of(admin_user) == {session_key(admin_client)}
+    assert elsewhere.get("/admin/").status_code == 302
+    assert device.get("/api/v1/me").status_code == 401
+
+
+def test_setting_a_password_in_the_admin_costs_a_bounded_number_of_queries(
+    learner, admin_client, django_assert_max_num_queries
+):
+    for _ in range(3):
+        token_client(learner)
+    with django_assert_max_num_queries(20):
+        assert admin_sets_password(admin_client, learner).status_code == 302
 
 
 def test_a_refused_password_change_ends_nothing(learner):

@@ -231,6 +231,10 @@ def test_the_settings_form_ignores_fields_it_does_not_have(world):
         {
             "desired_retention": "0.85",
             "new_cards_per_day": "10",
+            "max_reviews_per_day": "200",
+            "learning_steps": "1m 10m",
+            "relearning_steps": "10m",
+            "maximum_interval": "36500",
             "time_zone": "UTC",
             "day_start_hour": "4",
             "user": world.other_learner.pk,

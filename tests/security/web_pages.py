@@ -38,6 +38,11 @@ PAGES: dict[str, Page] = {
     "source_list": Page(OWN, ("GET",)),
     "source_detail": Page(SHARED, ("GET",)),
     "learner_settings": Page(OWN, ("GET", "POST")),
+    "deck_presets_save": Page(OWN, ("POST",)),
+    "workload": Page(OWN, ("GET", "POST"), html=False),  # a section for htmx; else a redirect
+    "deck_preset_new": Page(OWN, ("GET", "POST")),
+    "deck_preset_edit": Page(OBJECT, ("GET", "POST")),
+    "deck_preset_delete": Page(OBJECT, ("POST",), html=False),
     "account_export": Page(OWN, ("GET",), html=False),
     "account_delete": Page(OWN, ("GET", "POST")),
     "quiz_list": Page(OWN, ("GET",)),
@@ -47,7 +52,7 @@ PAGES: dict[str, Page] = {
     "attempt_answer": Page(OBJECT, ("POST",), html=False),
     "attempt_submit": Page(OBJECT, ("GET", "POST")),
     "class_list": Page(OWN, ("GET", "POST")),
-    "class_leave": Page(OBJECT, ("POST",), html=False),
+    "class_leave": Page(OBJECT, ("GET", "POST")),
     "class_invitation_accept": Page(OBJECT, ("POST",), html=False),
     "class_invitation_decline": Page(OBJECT, ("POST",), html=False),
 }
@@ -79,6 +84,8 @@ def url_of(name: str, world) -> str:
         "attempt_answer": [world.attempt.pk, world.quiz_only.pk],
         "attempt_submit": [world.attempt.pk],
         "class_leave": [world.classroom.pk],
+        "deck_preset_edit": [world.preset.pk],
+        "deck_preset_delete": [world.preset.pk],
         "class_invitation_accept": [world.invitation.pk],
         "class_invitation_decline": [world.invitation.pk],
     }.get(name, [])

@@ -7,13 +7,17 @@ import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import fsrs
 import fsrs_rs_python
 import pytest
+from django.core.management import CommandError, call_command
 
+from quizapp.study import scheduling
 from quizapp.study.evaluation import (
     MODEL_NAMES,
+    LogTooSmall,
     SM2State,
     evaluate,
     forgetting_curve,
@@ -34,6 +38,7 @@ from quizapp.study.fitting import (
     ReviewEvent,
     build_history_items,
 )
+from quizapp.study.scheduling import ReviewInput, SchedulerConfig
 from tests.shared_files import shared_dir
 
 SHARED_LOG = shared_dir() / "data/review-logs/review_logs_josh.csv"
@@ -44,7 +49,7 @@ def item(*reviews: tuple[int, int], card_id: str = "c", day: int = 0) -> History
     return HistoryItem(card_id, START + timedelta(days=day), tuple(reviews))
 
 
-def regular_log(*, cards: int = 12, days: int = 8) -> list[ReviewEvent]:
+def regular_log(*, cards: int = 40, days: int = 20) -> list[ReviewEvent]:
     """Every card reviewed every evening, plus a same-day second look after each Again."""
     events: list[ReviewEvent] = []
     for day in range(days):
@@ -212,13 +217,13 @@ class TestEvaluate:
         assert sum(fold.test_items for fold in report.folds) == len(items) - first_chunk
 
     def test_same_day_reviews_and_first_reviews_are_not_predicted(self) -> None:
-        events = regular_log(cards=12, days=8)
+        events = regular_log(cards=40, days=20)
         report = evaluate(events, tz="UTC", fitter=RecordingFitter(), reference=False)
-        same_day = sum(1 for event in events if event.reviewed_at.minute >= 30)
+        same_day = sum(1 for event in events if event.rating == 1)  # each gets a second look
         assert report.review_count == len(events)
-        assert report.card_count == 12
+        assert report.card_count == 40
         assert report.same_day_count == same_day
-        assert report.item_count == 12 * 7  # one predictable review per card per later day
+        assert report.item_count == 40 * 19  # one predictable review per card per later day
         assert {metrics.n for metrics in report.models.values()} == {
             report.item_count - report.item_count // 6
         }
@@ -242,7 +247,8 @@ class TestEvaluate:
         )
         data = json.loads(json.dumps(report.as_dict()))
         assert set(data["models"]) == set(MODEL_NAMES)
-        assert data["fsrs_rs_reference"]["log_loss"] > 0
+        assert data["fsrs_rs"]["reference"]["log_loss"] > 0
+        assert set(data["fsrs_rs"]["models"]) == {"fsrs6_default", "fsrs6_fitted"}
         assert calls == [(1, 6), (2, 6), (3, 6), (4, 6), (5, 6), (6, 6)]
 
     def test_reference_difference_only_with_five_folds(self) -> None:
@@ -250,6 +256,85 @@ class TestEvaluate:
         assert report.fsrs_rs_reference is not None
         assert report.fsrs_rs_reference.log_loss_relative_difference is None
         assert report.notes
+
+    def test_fsrs_is_scored_through_the_products_own_scheduling(self) -> None:
+        # 21:00 and 08:30 in Yerevan on alternate days: the next-morning review is a study day
+        # later though under 24 hours, the evening one a study day later at 36 hours.
+        midnight = datetime(2024, 1, 1, tzinfo=UTC)
+        events = [
+            ReviewEvent(f"card-{card}", 1 if (card + day) % 5 == 0 else 3, moment)
+            for card in range(40)
+            for day in range(20)
+            for moment in [midnight + timedelta(days=day, hours=4.5 if day % 2 else 17)]
+        ]
+        report = evaluate(events, tz="Asia/Yerevan", fitter=RecordingFitter(), reference=False)
+        items = build_history_items(events, tz="Asia/Yerevan")
+        predicted = items[report.folds[0].train_items :]
+        config = SchedulerConfig(tz=ZoneInfo("Asia/Yerevan"))
+        expected = []
+        for one in predicted:
+            card = [e for e in events if e.card_id == one.card_id]
+            history = [ReviewInput(e.rating, e.reviewed_at) for e in card[: len(one.reviews) - 1]]
+            memory = scheduling.replay(history, config=config)
+            expected.append(scheduling.predicted_recall(memory, now=one.reviewed_at, config=config))
+        labels = [one.recalled for one in predicted]
+        assert report.models["fsrs6_default"].log_loss == pytest.approx(log_loss(labels, expected))
+        # fsrs-rs, predicting the same folds on its own, agrees with the product.
+        assert report.fsrs_rs is not None
+        assert report.fsrs_rs.max_prediction_difference["fsrs6_default"] < 1e-5
+        assert report.fsrs_rs.models["fsrs6_default"].log_loss == pytest.approx(
+            report.models["fsrs6_default"].log_loss, rel=1e-5
+        )
+
+    def test_a_log_too_small_to_judge_is_refused_with_the_count_it_needs(self) -> None:
+        events = regular_log(cards=12, days=8)
+        with pytest.raises(LogTooSmall, match=r"has 84 predictable reviews.*at least 600"):
+            evaluate(events, tz="UTC", fitter=RecordingFitter(), reference=False)
+
+    def test_auc_null_is_explained(self) -> None:
+        events = [
+            ReviewEvent(f"card-{card}", 3, START + timedelta(days=day, minutes=card))
+            for card in range(40)
+            for day in range(20)
+        ]
+        report = evaluate(events, tz="UTC", fitter=RecordingFitter(), reference=False)
+        assert report.models["fsrs6_fitted"].auc is None
+        assert any("every predicted review was recalled" in note for note in report.notes)
+
+
+class TestBootstrap:
+    def test_intervals_of_fitted_minus_each_other_model(self) -> None:
+        report = evaluate(
+            regular_log(), tz="UTC", fitter=RecordingFitter(), reference=False, bootstrap=200
+        )
+        assert report.bootstrap is not None
+        comparison = report.bootstrap.fitted_minus
+        assert set(comparison) == {"baseline", "sm2", "fsrs6_default"}
+        models = report.models
+        for other, metrics in comparison.items():
+            for metric, interval in metrics.items():
+                fitted = getattr(models["fsrs6_fitted"], metric)
+                assert interval.estimate == pytest.approx(fitted - getattr(models[other], metric))
+                assert interval.low <= interval.estimate <= interval.high
+        # The recording fitter returns the defaults: fitted and default never differ.
+        same = comparison["fsrs6_default"]["log_loss"]
+        assert (same.low, same.estimate, same.high) == pytest.approx((0, 0, 0), abs=1e-12)
+        assert comparison["baseline"]["log_loss"].low < comparison["baseline"]["log_loss"].high
+
+    def test_is_reproducible_by_seed(self) -> None:
+        def run(seed: int):
+            report = evaluate(
+                regular_log(),
+                tz="UTC",
+                fitter=RecordingFitter(),
+                reference=False,
+                bootstrap=50,
+                seed=seed,
+            )
+            return report.as_dict()["bootstrap"]
+
+        assert run(1) == run(1)
+        assert run(1) != run(2)
 
 
 class TestReadRevlog:
@@ -297,6 +382,13 @@ class TestReadRevlog:
         with pytest.raises(ValueError, match=r":1: missing column\(s\): review_time"):
             read_revlog(path)
 
+    def test_a_file_that_is_not_utf8_names_the_line(self, tmp_path: Path) -> None:
+        path = tmp_path / "log.csv"
+        good = b"17,3,2024-03-28T20:32:32+00:00,1\n"
+        path.write_bytes(self.HEADER.encode() + good + b"caf\xe9,3,2024-03-29T20:32:32+00:00,1\n")
+        with pytest.raises(ValueError, match=rf"{path}:3: not UTF-8 text \(byte 0xe9\)"):
+            read_revlog(path)
+
     def test_empty_file(self, tmp_path: Path) -> None:
         path = self.write(tmp_path, "", header="")
         with pytest.raises(ValueError, match="empty file"):
@@ -304,25 +396,61 @@ class TestReadRevlog:
 
 
 def test_shared_log_meets_the_targets() -> None:
-    """The published figures (docs/scheduler-evaluation.md) on the shared review log."""
+    """The published figures (docs/scheduler-evaluation.md) on the shared review log, scored
+    on the product's own scheduling code."""
     if not SHARED_LOG.exists():
         pytest.fail(
             f"shared review log not found at {SHARED_LOG}; it lives in the shared data "
             "checkout beside the repository (../shared), which CI always provides"
         )
     report = evaluate(read_revlog(SHARED_LOG), tz="Etc/GMT+7", day_start_hour=4)
-    fitted = report.models["fsrs6_fitted"]
+    fitted, default = report.models["fsrs6_fitted"], report.models["fsrs6_default"]
     assert report.review_count == 12_580
     assert report.card_count == 1_205
-    assert fitted.log_loss <= 0.445
-    assert fitted.rmse_bins <= 0.050
+    assert fitted.log_loss <= 0.440
+    assert fitted.rmse_bins <= 0.045
+    assert default.log_loss <= 0.445
+    assert default.rmse_bins <= 0.065
     for other in ("baseline", "sm2"):
         assert fitted.log_loss < report.models[other].log_loss
         assert fitted.rmse_bins < report.models[other].rmse_bins
     assert len({metrics.n for metrics in report.models.values()}) == 1
+    # The live path and fsrs-rs predict the same folds alike (float32 against float64).
+    assert report.fsrs_rs is not None
+    assert max(report.fsrs_rs.max_prediction_difference.values()) < 1e-4
     reference = report.fsrs_rs_reference
     assert reference is not None
     assert reference.log_loss_relative_difference is not None
     assert reference.rmse_bins_relative_difference is not None
     assert abs(reference.log_loss_relative_difference) < 0.01
     assert abs(reference.rmse_bins_relative_difference) < 0.01
+
+
+class TestCommand:
+    def test_unknown_time_zone_is_a_clear_error(self, tmp_path: Path) -> None:
+        path = tmp_path / "log.csv"
+        path.write_text(TestReadRevlog.HEADER, encoding="utf-8")
+        with pytest.raises(CommandError, match=r"unknown time zone 'Mars/Olympus'.*IANA"):
+            call_command("evaluate_scheduler", revlog=path, tz="Mars/Olympus", verbosity=0)
+
+    def test_a_small_log_is_refused_with_the_count_it_needs(self, tmp_path: Path) -> None:
+        path = tmp_path / "log.csv"
+        rows = "".join(
+            f"{e.card_id},{e.rating},{e.reviewed_at.isoformat()},1000\n"
+            for e in regular_log(cards=12, days=8)
+        )
+        path.write_text(TestReadRevlog.HEADER + rows, encoding="utf-8")
+        with pytest.raises(CommandError, match="needs at least 600"):
+            call_command("evaluate_scheduler", revlog=path, verbosity=0)
+
+    def test_prints_the_report_with_bootstrap_intervals(self, tmp_path: Path, capsys) -> None:
+        path = tmp_path / "log.csv"
+        rows = "".join(
+            f"{e.card_id},{e.rating},{e.reviewed_at.isoformat()},1000\n" for e in regular_log()
+        )
+        path.write_text(TestReadRevlog.HEADER + rows, encoding="utf-8")
+        call_command("evaluate_scheduler", revlog=path, bootstrap=20, verbosity=0)
+        data = json.loads(capsys.readouterr().out)
+        assert data["bootstrap"]["resamples"] == 20
+        assert set(data["bootstrap"]["fitted_minus"]) == {"baseline", "sm2", "fsrs6_default"}
+        assert data["models"]["fsrs6_fitted"]["n"] == data["fsrs_rs"]["models"]["fsrs6_fitted"]["n"]

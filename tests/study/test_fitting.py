@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import struct
 from datetime import UTC, datetime, timedelta
 
 import fsrs
@@ -167,3 +168,27 @@ class TestFitParameters:
 
     def test_fitting_nothing_gives_the_defaults(self) -> None:
         assert fit_history_items([]) == DEFAULT_PARAMETERS
+
+    def test_weights_fsrs_rs_clamps_in_float32_are_usable_by_the_scheduler(
+        self, monkeypatch
+    ) -> None:
+        # fsrs-rs computes in float32: a weight clamped to its upper bound of 0.8 reads back
+        # as 0.800000011920929.
+        at_the_bound = [*DEFAULT_PARAMETERS]
+        for index in (9, 19, 20):
+            at_the_bound[index] = struct.unpack("f", struct.pack("f", 0.8))[0]
+
+        class ClampingFsrs:
+            def __init__(self, parameters) -> None:
+                pass
+
+            def compute_parameters(self, items):
+                return at_the_bound
+
+        monkeypatch.setattr(fsrs_rs_python, "FSRS", ClampingFsrs)
+        events = simulate_reviews(cards=10, days=20)
+        parameters = fit_history_items(build_history_items(events, tz="UTC"))
+        scheduler = fsrs.Scheduler(parameters=parameters, enable_fuzzing=False)
+        card, _ = scheduler.review_card(fsrs.Card(card_id=1), fsrs.Rating.Good, at(0, 12))
+        assert card.stability is not None
+        assert parameters[20] == 0.8

@@ -2,6 +2,7 @@
 every card; settings that change scheduling re-derive the learner's cards."""
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -188,7 +189,8 @@ def test_optimize_scheduler_command_reports_each_learner(learner, other_student,
     call_command("optimize_scheduler", verbosity=0)
     out = capsys.readouterr().out
     assert f"{learner}: fitted on" in out
-    assert "1 fitted, 0 kept the defaults" in out
+    assert "for the parameters in use, applied" in out
+    assert "1 fitted, 0 kept their parameters (the fit was worse), 0 had too few reviews" in out
     with pytest.raises(Exception, match="no user 'ghost'"):
         call_command("optimize_scheduler", user="ghost", verbosity=0)
 
@@ -232,3 +234,74 @@ def test_the_fit_runs_outside_any_transaction(student, deck, monkeypatch):
     monkeypatch.setattr(fitting, "fit_parameters", fit_and_look)
     assert learner_parameters_fit(user=student) is not None
     assert during == [False]
+
+
+def fit_returning(parameters):
+    """Stands in for the optimiser: fits the given weights on the learner's real items."""
+    from quizapp.study import fitting
+
+    fit = fitting.fit_parameters
+
+    def fitted(*args, **kwargs):
+        real = fit(*args, **kwargs)
+        return replace(real, parameters=tuple(parameters))
+
+    return fitted
+
+
+# Plausible weights that predict a learner who behaves like the defaults badly: initial
+# stabilities ten times too long.
+WORSE = (*(w * 10 for w in DEFAULT_PARAMETERS[:4]), *DEFAULT_PARAMETERS[4:])
+
+
+def test_a_refit_that_predicts_the_history_worse_is_refused(learner, deck, monkeypatch):
+    from quizapp.study import fitting
+
+    questions = simulate_history(learner, deck)
+    before = memory_of(CardState.objects.get(user=learner, question=questions[0]))
+    monkeypatch.setattr(fitting, "fit_parameters", fit_returning(WORSE))
+    fit = learner_parameters_fit(user=learner)
+    assert fit is not None and not fit.applied
+    assert fit.log_loss > fit.current_log_loss
+    settings = LearnerSettings.objects.get(user=learner)
+    assert settings.parameters is None and settings.parameters_fitted_at is None
+    assert settings.last_fit_applied is False
+    assert (settings.last_fit_log_loss, settings.last_fit_current_log_loss) == (
+        fit.log_loss,
+        fit.current_log_loss,
+    )
+    assert settings.last_fit_at is not None
+    assert memory_of(CardState.objects.get(user=learner, question=questions[0])) == before
+
+
+def test_a_refit_that_predicts_the_history_better_replaces_the_parameters(
+    learner, deck, monkeypatch
+):
+    from quizapp.study import fitting
+
+    questions = simulate_history(learner, deck)
+    LearnerSettings.objects.filter(user=learner).update(parameters=list(WORSE))
+    monkeypatch.setattr(fitting, "fit_parameters", fit_returning(DEFAULT_PARAMETERS))
+    fit = learner_parameters_fit(user=learner)
+    assert fit is not None and fit.applied
+    assert fit.log_loss < fit.current_log_loss
+    settings = LearnerSettings.objects.get(user=learner)
+    assert settings.parameters == list(DEFAULT_PARAMETERS)
+    assert settings.parameters_fitted_at == settings.last_fit_at
+    assert settings.last_fit_applied is True
+    card = CardState.objects.get(user=learner, question=questions[0])
+    reviews = Review.objects.for_card(learner, questions[0]).in_replay_order()
+    assert memory_of(card) == scheduling.replay(
+        [scheduling.ReviewInput(r.rating, r.reviewed_at) for r in reviews],
+        config=services.scheduler_config(settings),
+        card_id=questions[0].pk,
+    )
+
+
+def test_a_refit_exactly_as_good_is_applied(learner, deck, monkeypatch):
+    from quizapp.study import fitting
+
+    simulate_history(learner, deck)
+    monkeypatch.setattr(fitting, "fit_parameters", fit_returning(DEFAULT_PARAMETERS))
+    fit = learner_parameters_fit(user=learner)
+    assert fit is not None and fit.log_loss == fit.current_log_loss and fit.applied

@@ -36,10 +36,24 @@ class ExportProfileSerializer(serializers.Serializer):
     last_login = serializers.DateTimeField(allow_null=True)
 
 
-class ExportSettingsSerializer(serializers.Serializer):
+class ExportPresetOptionsSerializer(serializers.Serializer):
     desired_retention = serializers.FloatField()
     new_cards_per_day = serializers.IntegerField()
     max_reviews_per_day = serializers.IntegerField()
+    learning_steps = serializers.ListField(child=serializers.IntegerField(), help_text="Minutes.")
+    relearning_steps = serializers.ListField(child=serializers.IntegerField(), help_text="Minutes.")
+    maximum_interval = serializers.IntegerField(help_text="Days.")
+    bury_related = serializers.BooleanField()
+
+
+class ExportPresetSerializer(ExportPresetOptionsSerializer):
+    name = serializers.CharField()
+    decks = serializers.ListField(
+        child=serializers.CharField(), help_text="Slugs of the decks given this preset."
+    )
+
+
+class ExportSettingsSerializer(ExportPresetOptionsSerializer):
     time_zone = serializers.CharField()
     day_start_hour = serializers.IntegerField()
     suspend_leeches = serializers.BooleanField()
@@ -49,6 +63,10 @@ class ExportSettingsSerializer(serializers.Serializer):
         help_text="Personal FSRS parameters fitted to the learner's reviews; null: defaults.",
     )
     parameters_fitted_at = serializers.DateTimeField(allow_null=True)
+    last_fit_at = serializers.DateTimeField(allow_null=True, help_text="When a refit last ran.")
+    last_fit_log_loss = serializers.FloatField(allow_null=True)
+    last_fit_current_log_loss = serializers.FloatField(allow_null=True)
+    last_fit_applied = serializers.BooleanField(allow_null=True)
     updated_at = serializers.DateTimeField(
         allow_null=True, help_text="Null if the settings were never changed."
     )
@@ -84,9 +102,14 @@ class ExportCardSerializer(serializers.Serializer):
 
 class ExportResponseSerializer(serializers.Serializer):
     position = serializers.IntegerField()
-    question = serializers.CharField(help_text="The question's slug.")
+    question_id = serializers.IntegerField(help_text="The question's id, as the attempt names it.")
     prompt = serializers.CharField()
-    answer = serializers.JSONField(allow_null=True, help_text="As the learner gave it.")
+    answer = serializers.JSONField(
+        allow_null=True,
+        help_text="As the attempt shows it, options by their text: a choice's text; the texts "
+        "of the choices picked, in the order shown; the items' texts in the learner's order; "
+        "each left's text → the text of the right chosen for it. Other types as given.",
+    )
     answered_at = serializers.DateTimeField(allow_null=True)
     time_spent_ms = serializers.IntegerField(allow_null=True)
     correct = serializers.BooleanField(allow_null=True, help_text="Null until it may be seen.")
@@ -143,7 +166,8 @@ class MeExportApi(APIView):
         version = serializers.IntegerField()
         exported_at = serializers.DateTimeField()
         profile = ExportProfileSerializer()
-        settings = ExportSettingsSerializer()
+        settings = ExportSettingsSerializer(help_text="With the default preset's options.")
+        presets = ExportPresetSerializer(many=True, help_text="Named deck presets.")
         reviews = ExportReviewSerializer(many=True, help_text="Every review, oldest first.")
         cards = ExportCardSerializer(many=True)
         quiz_attempts = ExportAttemptSerializer(many=True)

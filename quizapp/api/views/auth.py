@@ -12,11 +12,12 @@ from rest_framework.views import APIView
 
 from quizapp.accounts.services import UsernameTaken, user_register
 from quizapp.api.errors import Conflict
-from quizapp.api.fields import StrictSerializer, TimeZoneField
+from quizapp.api.fields import StrictSerializer, TimeZoneField, refuse_body
 from quizapp.api.schema import errors
 from quizapp.api.serializers import LearnerSettingsSerializer, UserSerializer
-from quizapp.api.throttles import AnonymousThrottle, LoginThrottle, LoginUsernameThrottle
+from quizapp.api.throttles import AnonymousThrottle, LoginThrottle
 from quizapp.api.tokens import device_token_create, device_token_revoke, device_tokens_revoke_all
+from quizapp.api.views.presets import PresetOptionsSerializer
 from quizapp.study.services import learner_settings_get, learner_settings_update
 
 TAGS = ["auth"]
@@ -59,7 +60,7 @@ class LoginApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonymousThrottle, LoginThrottle, LoginUsernameThrottle]
+    throttle_classes = [AnonymousThrottle, LoginThrottle]
 
     class InputSerializer(StrictSerializer):
         username = serializers.CharField(max_length=150)
@@ -110,6 +111,7 @@ class LogoutApi(APIView):
         responses={204: OpenApiResponse(description="Signed out."), **errors(401, 403, 429)},
     )
     def post(self, request: Request) -> Response:
+        refuse_body(request.data)
         if isinstance(request.auth, AuthToken):
             device_token_revoke(token=request.auth, request=request._request)
         else:
@@ -127,6 +129,7 @@ class LogoutAllApi(APIView):
         responses={204: OpenApiResponse(description="Signed out."), **errors(401, 403, 429)},
     )
     def post(self, request: Request) -> Response:
+        refuse_body(request.data)
         device_tokens_revoke_all(user=request.user, request=request._request)
         if not isinstance(request.auth, AuthToken):
             logout(request._request)
@@ -159,15 +162,7 @@ class MeApi(APIView):
 
 
 class MeSettingsApi(APIView):
-    class InputSerializer(StrictSerializer):
-        desired_retention = serializers.FloatField(
-            min_value=0.70,
-            max_value=0.97,
-            required=False,
-            help_text="Share of cards to recall when they come due.",
-        )
-        new_cards_per_day = serializers.IntegerField(min_value=0, max_value=500, required=False)
-        max_reviews_per_day = serializers.IntegerField(min_value=1, max_value=10000, required=False)
+    class InputSerializer(PresetOptionsSerializer):
         time_zone = TimeZoneField(required=False)
         day_start_hour = serializers.IntegerField(
             min_value=0, max_value=23, required=False, help_text="Local hour a study day starts."
@@ -177,8 +172,10 @@ class MeSettingsApi(APIView):
     @extend_schema(
         tags=["me"],
         summary="Change study settings",
-        description="Send only the settings to change. Changing the retention, time zone or "
-        "day start re-derives every card's schedule from the review log.",
+        description="Send only the settings to change; the preset options are the default "
+        "preset's. Changing the time zone or day start re-derives every card's schedule from "
+        "the review log; changing the retention, steps or maximum interval re-derives the "
+        "cards that follow the default preset.",
         request=InputSerializer,
         responses={200: LearnerSettingsSerializer, **errors(400, 401, 403, 413, 415, 429)},
     )

@@ -1,16 +1,15 @@
 """What there is to study: decks with the learner's counts, and the source articles."""
 
-import django_filters
 from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from quizapp.api.etags import conditional_response
+from quizapp.api.fields import QuerySerializer
 from quizapp.api.pagination import PAGINATION_PARAMETERS, page_serializer, paginated_response
 from quizapp.api.schema import errors, text_up_to
 from quizapp.bank.models import Deck, Paragraph, Source
@@ -51,17 +50,10 @@ def _deck_view(counts: DeckCounts) -> dict:
     }
 
 
-class DeckFilter(django_filters.FilterSet):
-    title = django_filters.CharFilter(
-        lookup_expr="icontains", max_length=200, help_text="Part of the title."
-    )
-
-    class Meta:
-        model = Deck
-        fields = ["title"]
-
-
 class DeckListApi(APIView):
+    class InputSerializer(QuerySerializer):
+        title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
     @extend_schema(
         tags=["content"],
         operation_id="decks_list",
@@ -80,10 +72,12 @@ class DeckListApi(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        filters = DeckFilter(request.query_params, queryset=Deck.objects.all())
-        if not filters.is_valid():
-            raise ValidationError(filters.errors)
-        wanted = set(filters.qs.values_list("pk", flat=True))
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        decks = Deck.objects.all()
+        if title := params.validated_data.get("title"):
+            decks = decks.filter(title__icontains=title)
+        wanted = set(decks.values_list("pk", flat=True))
         counts = [c for c in deck_counts(user=request.user) if c.deck.pk in wanted]
         page = paginated_response(
             items=[_deck_view(c) for c in counts], serializer_class=DeckSerializer, request=request

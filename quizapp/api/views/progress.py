@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from quizapp.api.schema import errors
 from quizapp.study.progress import learner_progress
+from quizapp.study.selectors import exam_outlook
 
 
 class TodayProgressSerializer(serializers.Serializer):
@@ -46,6 +47,21 @@ class DeckMasterySerializer(serializers.Serializer):
     mastery = serializers.FloatField(help_text="mastered / total.")
 
 
+class ExamSerializer(serializers.Serializer):
+    deck = serializers.CharField(source="exam.deck_slug", help_text="The deck's slug.")
+    deck_title = serializers.CharField(source="exam.deck_title")
+    exam_date = serializers.DateField(source="exam.day")
+    source = serializers.CharField(source="exam.source", help_text="The class that set it.")
+    days_left = serializers.IntegerField(help_text="Study days before it, today included.")
+    cards_to_review = serializers.IntegerField(
+        help_text="Cards of the deck that would be below the desired retention on the exam "
+        "day (started ones not reviewed in time, and those not started)."
+    )
+    brought_forward_today = serializers.IntegerField(
+        source="share_today", help_text="How many of them the study queue brings today."
+    )
+
+
 class ProgressApi(APIView):
     class OutputSerializer(serializers.Serializer):
         today = TodayProgressSerializer()
@@ -58,6 +74,9 @@ class ProgressApi(APIView):
         forecast = DayForecastSerializer(many=True, help_text="Cards due in the next 30 days.")
         decks = DeckMasterySerializer(many=True)
         desired_retention = serializers.FloatField()
+        exams = ExamSerializer(
+            many=True, help_text="Exams coming (class assignments with an exam date)."
+        )
 
     @extend_schema(
         tags=["progress"],
@@ -65,4 +84,6 @@ class ProgressApi(APIView):
         responses={200: OutputSerializer, **errors(401, 429)},
     )
     def get(self, request: Request) -> Response:
-        return Response(self.OutputSerializer(learner_progress(user=request.user)).data)
+        progress = learner_progress(user=request.user)
+        exams = exam_outlook(user=request.user)
+        return Response(self.OutputSerializer({**vars(progress), "exams": exams}).data)

@@ -11,7 +11,12 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,7 +24,7 @@ from rest_framework.views import APIView
 
 from quizapp.api.errors import Conflict
 from quizapp.api.fields import StrictSerializer, refuse_body
-from quizapp.api.option_numbers import ANSWER_SCHEMA, OptionNumbers
+from quizapp.api.option_numbers import ANSWER_INPUT_SCHEMA, ANSWER_OUT_SCHEMA, OptionNumbers
 from quizapp.api.pagination import PAGINATION_PARAMETERS, page_serializer, paginated_response
 from quizapp.api.schema import errors
 from quizapp.api.serializers import OptionSerializer
@@ -211,13 +216,13 @@ class QuizDetailApi(APIView):
 # --------------------------------------------------------------------------------------------
 
 
-@extend_schema_field({**ANSWER_SCHEMA, "nullable": True})
+@extend_schema_field(ANSWER_OUT_SCHEMA)
 class AnswerOutField(serializers.Field):
     def to_representation(self, value: object) -> object:
         return value
 
 
-@extend_schema_field(ANSWER_SCHEMA)
+@extend_schema_field(ANSWER_INPUT_SCHEMA)
 class AnswerInField(serializers.Field):
     default_error_messages = {"required": "Give an answer.", "null": "Give an answer."}
 
@@ -247,7 +252,11 @@ class AttemptQuestionSerializer(serializers.Serializer):
     lefts = OptionSerializer(many=True, help_text="Matching: the left-hand sides.")
     rights = OptionSerializer(many=True, help_text="Matching: the right-hand sides to pick from.")
     answered = serializers.BooleanField()
-    answer = AnswerOutField(help_text="The learner's saved answer, or null.")
+    answer = AnswerOutField(
+        help_text="The learner's saved answer, or null. Shaped as answers are sent, except that "
+        "a partial answer saved on the web reads back as saved: `ordering` with null at each "
+        "position not filled yet, `matching` without the lefts not matched yet."
+    )
     result = QuestionResultSerializer(
         allow_null=True,
         help_text="Null until the feedback mode allows it: in `immediate` mode once the "
@@ -401,6 +410,15 @@ class AttemptAnswerApi(APIView):
         "`immediate` mode the first answer is final and its result comes back at once. "
         "Answers in a wrong shape get 400 (`malformed_answer`) and change nothing. 409: "
         "`submitted` (the attempt is over, e.g. its time ran out) or `already_answered`.",
+        parameters=[
+            OpenApiParameter(
+                "question",
+                int,
+                OpenApiParameter.PATH,
+                description="The question's `id`, as the attempt lists it. Within a quiz a "
+                "question is named by id, never by slug: a slug may describe the answer.",
+            )
+        ],
         request=InputSerializer,
         responses={
             200: AttemptQuestionSerializer,

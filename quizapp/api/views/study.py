@@ -10,7 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from quizapp.api.errors import Conflict
-from quizapp.api.fields import AwareDateTimeField, ClientUUIDField, StrictSerializer
+from quizapp.api.fields import (
+    AwareDateTimeField,
+    ClientUUIDField,
+    QuerySerializer,
+    StrictSerializer,
+    refuse_body,
+)
 from quizapp.api.schema import SLUG_PATTERN, errors, integer_in, text_up_to
 from quizapp.api.serializers import (
     CardStateSerializer,
@@ -57,8 +63,8 @@ class QueueEntrySerializer(serializers.Serializer):
 
 
 class StudyQueueApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        deck = serializers.SlugField(required=False, max_length=100)
+    class InputSerializer(QuerySerializer):
+        deck = serializers.SlugField(required=False, allow_blank=True, max_length=100)
         limit = serializers.IntegerField(min_value=1, max_value=MAX_QUEUE, default=20)
 
     class OutputSerializer(serializers.Serializer):
@@ -86,7 +92,7 @@ class StudyQueueApi(APIView):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         deck = None
-        if "deck" in params.validated_data:
+        if params.validated_data.get("deck"):
             deck = get_object_or_404(Deck, slug=params.validated_data["deck"])
         entries = study_queue(user=request.user, deck=deck, limit=params.validated_data["limit"])
         questions = questions_data([entry.question for entry in entries])
@@ -145,7 +151,14 @@ class RejectedReviewSerializer(serializers.Serializer):
 class ReviewsRecordApi(APIView):
     class InputSerializer(StrictSerializer):
         reviews = serializers.ListField(
-            child=ReviewItemSerializer(), max_length=MAX_BATCH, help_text="At most 500."
+            child=ReviewItemSerializer(),
+            min_length=1,
+            max_length=MAX_BATCH,
+            help_text=f"1 to {MAX_BATCH} reviews.",
+            error_messages={
+                "min_length": f"Send 1 to {MAX_BATCH} reviews.",
+                "max_length": f"Send 1 to {MAX_BATCH} reviews; split larger batches.",
+            },
         )
 
     class OutputSerializer(serializers.Serializer):
@@ -258,6 +271,7 @@ class ReviewUndoApi(APIView):
         responses={200: OutputSerializer, **errors(401, 403, 409, 429)},
     )
     def post(self, request: Request) -> Response:
+        refuse_body(request.data)
         review = review_undo(user=request.user)
         if review is None:
             raise Conflict("There is no review to undo.", code="nothing_to_undo")
@@ -283,6 +297,7 @@ class CardActionApi(APIView):
     card_action: Callable[..., CardState]
 
     def post(self, request: Request, slug: str) -> Response:
+        refuse_body(request.data)
         question = get_object_or_404(studyable_questions(user=request.user), slug=slug)
         card = type(self).card_action(user=request.user, question=question)
         card.question = question

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from quizapp.api.fields import QuerySerializer
 from quizapp.api.schema import errors, integer_in, text_up_to
 from quizapp.api.serializers import (
     CardStateSerializer,
@@ -118,8 +119,8 @@ class SyncDeckSerializer(serializers.Serializer):
 
 
 class SyncApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        since = serializers.CharField(required=False, max_length=MAX_CURSOR)
+    class InputSerializer(QuerySerializer):
+        since = serializers.CharField(required=False, allow_blank=True, max_length=MAX_CURSOR)
         limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=DEFAULT_PAGE)
 
     class OutputSerializer(serializers.Serializer):
@@ -163,7 +164,7 @@ class SyncApi(APIView):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         cursor = None
-        if "since" in params.validated_data:
+        if params.validated_data.get("since"):
             cursor = cursor_decode(params.validated_data["since"], user_id=request.user.pk)
         changes = learner_changes(
             user=request.user, cursor=cursor, limit=params.validated_data["limit"]

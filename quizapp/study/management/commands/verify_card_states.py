@@ -6,7 +6,12 @@ from tqdm import tqdm
 
 from quizapp.study import scheduling
 from quizapp.study.models import CardState, LearnerSettings, Review
-from quizapp.study.services import card_rederive, memory_of, scheduler_config
+from quizapp.study.services import (
+    card_rederive,
+    memory_of,
+    question_presets,
+    scheduler_config,
+)
 
 
 class Command(BaseCommand):
@@ -24,6 +29,7 @@ class Command(BaseCommand):
         if user:
             cards = cards.filter(user__username=user)
         settings = {s.user_id: s for s in LearnerSettings.objects.all()}
+        presets = {}  # per learner, looked up when their first card comes
         checked = drifted = 0
         for card in tqdm(
             cards.iterator(chunk_size=2000),
@@ -34,7 +40,11 @@ class Command(BaseCommand):
             file=self.stderr,
         ):
             learner = settings.get(card.user_id) or LearnerSettings(user=card.user)
-            config = scheduler_config(learner)
+            if card.user_id not in presets:
+                presets.clear()  # cards come learner by learner
+                presets[card.user_id] = question_presets(user=card.user_id, settings=learner)
+            preset = presets[card.user_id].for_question(card.question_id)
+            config = scheduler_config(learner, preset)
             reviews = Review.objects.for_card(card.user_id, card.question_id)
             if card.reset_at is not None:
                 reviews = reviews.filter(reviewed_at__gt=card.reset_at)
@@ -52,7 +62,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"drift: user {card.user} question {card.question_id}")
                 if repair:
                     with transaction.atomic():
-                        card_rederive(card=card, settings=learner)
+                        card_rederive(card=card, settings=learner, preset=preset)
         self.stdout.write(f"{checked} cards checked, {drifted} drifted")
         if drifted and not repair:
             sys.exit(1)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('classroom', '0002_initial'),
+        ('classroom', '0003_assignment_exam_date'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
