@@ -63,7 +63,7 @@ from quizapp.study.services import (
     review_undo,
     workload_simulation_request,
 )
-from quizapp.study.sync import studyable_questions
+from quizapp.study.sync import reviewable_questions, studyable_questions
 
 FLASHCARD, PRACTICE = ReviewSource.FLASHCARD.value, ReviewSource.PRACTICE.value
 STUDY_SINCE = "study_session_since"
@@ -256,7 +256,9 @@ def review(request: HttpRequest) -> HttpResponse:
             request, _study_context(request, deck, mode) | {"error": error}, status=422
         )
     data = form.cleaned_data
-    question = get_object_or_404(studyable_questions(user=request.user), pk=data["question"])
+    # A card withheld since it was shown (its quiz started) may still be rated: that shows
+    # nothing of its answer, and the next card comes from the queue, which leaves it out.
+    question = get_object_or_404(reviewable_questions(user=request.user), pk=data["question"])
     now = timezone.now()
     try:
         result = review_record(

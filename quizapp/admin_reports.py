@@ -1,12 +1,13 @@
 """Shared bits of the admin's report pages: a table that renders as HTML or downloads as CSV."""
 
-import csv
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.text import slugify
+
+from quizapp.csv_cells import csv_writer
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,9 @@ def report_response(request, admin_site, *, opts, table: ReportTable, back_url: 
     if wants_csv(request):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{slugify(table.title)}.csv"'
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         writer.writerow(table.headers)
-        writer.writerows(["" if cell is None else cell for cell in row] for row in table.rows)
+        writer.writerows(table.rows)
         return response
     context = {
         **admin_site.each_context(request),

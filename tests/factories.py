@@ -196,7 +196,7 @@ def _awkward_text(*, newlines: bool = True):
     """Text that tests escaping: GIFT and CSV syntax, quotes, backslashes, any Unicode."""
     from hypothesis import strategies as st
 
-    syntax = "~=#{}:\\|>-%[]\"',; \t" + ("\n" if newlines else "")
+    syntax = "~=#{}:\\|>-+@%[]\"',; \t" + ("\n" if newlines else "")
     alphabet = st.one_of(
         st.sampled_from(syntax),
         st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")),

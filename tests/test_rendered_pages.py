@@ -38,6 +38,7 @@ from quizapp.classroom.models import Classroom
 from quizapp.quizzes.models import FeedbackMode, Quiz
 from quizapp.quizzes.services import attempt_answer_save, attempt_start, attempt_submit
 from quizapp.quizzes.tasks import record_attempt_reviews
+from quizapp.study.sync import studyable_questions
 from tests.factories import QuizFactory, StudentFactory
 from tests.security.web_pages import PAGES
 
@@ -94,6 +95,7 @@ class World:
     teacher: User
     superuser: User
     questions: dict[str, Question]  # one published question of every type
+    flashcards: dict[str, Question]  # one of every type the student's open quizzes leave alone
     every_type: dict[str, Quiz]  # a quiz of them per feedback mode
     attempts: list  # the student's, in every state
     classroom: Classroom
@@ -157,7 +159,13 @@ def world(db, django_capture_on_commit_callbacks) -> World:
     AccessFailureLog.objects.create(username="ani", ip_address="10.0.0.1")
     AccessLog.objects.create(username="ani", ip_address="10.0.0.1")
     record_attempt_reviews.enqueue(attempt_id=attempts[0].pk)
-    return World(student, teacher, superuser, questions, every_type, attempts, classroom)
+    # The quizzes' own questions are withheld from the student's study while they run.
+    studyable = studyable_questions(user=student).with_answer_parts().order_by("slug")
+    flashcards = {qtype.value: studyable.filter(type=qtype.value).first() for qtype in QuestionType}
+    assert all(flashcards.values()), "the seeded bank has a flashcard of every type to spare"
+    return World(
+        student, teacher, superuser, questions, flashcards, every_type, attempts, classroom
+    )
 
 
 # --------------------------------------------------------------------------- fetching
@@ -212,7 +220,7 @@ def student_urls(world: World) -> dict[str, list[str]]:
     source = Source.objects.get()
     demo = Quiz.objects.get(title=DEMO_QUIZ)
     quizzes = [demo, *world.every_type.values()]
-    cards = [q.pk for q in world.questions.values() if q.decks.exists()]
+    cards = [q.pk for q in world.flashcards.values()]
     return {
         "home": ["/"],
         "login": [reverse("login")],
@@ -229,7 +237,7 @@ def student_urls(world: World) -> dict[str, list[str]]:
             reverse("source_detail", args=[source.slug]),
             *(
                 f"{reverse('source_detail', args=[source.slug])}?q={q.slug}"
-                for q in world.questions.values()
+                for q in [*world.questions.values(), *world.flashcards.values()]
             ),
         ],
         "learner_settings": [reverse("learner_settings")],
@@ -247,7 +255,7 @@ def student_posts(world: World) -> list[tuple[str, dict, dict]]:
     """Forms whose answer is a page (or a part of one that htmx swaps in): graded and refused
     practice answers of every type, refused quiz answers, and forms with errors."""
     posts = []
-    for question in world.questions.values():
+    for question in world.flashcards.values():
         key = question.answer_key()
         right = previous_answer(key, grading.correct_answer(key))
         fields = {"question": question.pk, "mode": "practice"}

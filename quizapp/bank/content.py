@@ -344,6 +344,8 @@ def _question_spec(item: dict, problems: list[str], deck_slugs, paragraphs) -> Q
     parts = _type_parts(qtype, item, problems)
     if problems:
         return None
+    if parts.get("shuffle_choices"):
+        parts["choices"] = stored_choice_order(str(item["slug"]), parts["choices"])
     spec = QuestionSpec(
         slug=str(item["slug"]),
         type=qtype,
@@ -359,6 +361,20 @@ def _question_spec(item: dict, problems: list[str], deck_slugs, paragraphs) -> Q
     )
     problems.extend(grading.validate_key(answer_key_for_spec(spec)))
     return spec
+
+
+def stored_choice_order(slug: str, choices: tuple[tuple[str, bool], ...]):
+    """Choices in the order they are stored and numbered: by a stable hash of the question's
+    slug and each choice's text, whatever order the file lists them in.
+
+    Authors tend to write the right answer first; where choices are not shuffled (a quiz with
+    shuffling off, an export) the stored order is the order shown, so it must say nothing
+    about which is right. A question with `shuffle: false` keeps the file's order: its author
+    wants that order ("All of the above" last) and answers for where the key stands.
+    """
+    return tuple(
+        sorted(choices, key=lambda choice: hashlib.sha256(f"{slug}\n{choice[0]}".encode()).digest())
+    )
 
 
 def _strings(value) -> list[str]:

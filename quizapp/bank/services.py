@@ -280,7 +280,11 @@ def question_parts_write(
     importing questions from files both write parts through here.
     """
     _parts_sync(
-        question, Choice, "choices", [{"text": t, "is_correct": c} for t, c in spec.choices]
+        question,
+        Choice,
+        "choices",
+        [{"text": t, "is_correct": c} for t, c in spec.choices],
+        identity="text",
     )
     _parts_sync(question, AcceptedAnswer, "accepted_answers", [{"text": t} for t in spec.accepted])
     _parts_sync(question, OrderItem, "order_items", [{"text": t} for t in spec.items])
@@ -298,24 +302,43 @@ def question_parts_write(
     )
 
 
-def _parts_sync(question: Question, model, related_name: str, rows: Sequence[dict]) -> None:
-    """Rewrite a question's ordered parts in place, keeping row ids where positions match.
+def _parts_sync(
+    question: Question,
+    model,
+    related_name: str,
+    rows: Sequence[dict],
+    *,
+    identity: str | None = None,
+) -> None:
+    """Rewrite a question's ordered parts in place, keeping row ids.
 
-    Keeping ids means a choice id a learner picked in a past attempt still names the same
-    choice after a typo fix.
+    A row keeps the id of the stored row with the same `identity` value (a choice's text)
+    wherever it moved to; the others take the remaining ids in order, so a typo fix keeps its
+    id too. Keeping ids means a choice id a learner picked in a past attempt (which the
+    attempt's snapshot and any later regrade read) still names the same choice.
     """
     stored = list(model.objects.filter(question=question).order_by("position", "id"))
+    kept: list = [None] * len(rows)
+    if identity is not None:
+        by_identity: dict = {}
+        for row in stored:
+            by_identity.setdefault(getattr(row, identity), []).append(row)
+        for position, values in enumerate(rows):
+            same = by_identity.get(values[identity])
+            if same:
+                kept[position] = same.pop(0)
+    taken = {row.pk for row in kept if row is not None}
+    free = iter([row for row in stored if row.pk not in taken])
     for position, values in enumerate(rows):
-        if position < len(stored):
-            row = stored[position]
-            if row.position != position or any(getattr(row, k) != v for k, v in values.items()):
-                for key, value in values.items():
-                    setattr(row, key, value)
-                row.position = position
-                row.save()
-        else:
+        row = kept[position] or next(free, None)
+        if row is None:
             model.objects.create(question=question, position=position, **values)
-    extra = [row.pk for row in stored[len(rows) :]]
+        elif row.position != position or any(getattr(row, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.position = position
+            row.save()
+    extra = [row.pk for row in free]
     if extra:
         model.objects.filter(pk__in=extra).delete()
 

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,7 +16,7 @@ from quizapp.bank.answer_forms import answer_inputs
 from quizapp.bank.grading import QuestionType
 from quizapp.bank.models import Question
 from quizapp.quizzes.models import Attempt, Quiz, QuizItem
-from quizapp.quizzes.selectors import quiz_item_analysis
+from quizapp.quizzes.selectors import quiz_deck_overlap, quiz_item_analysis
 
 
 class QuizItemInline(NamedTabularInline):
@@ -122,6 +123,30 @@ class QuizAdmin(OwnedAdmin):
             '<a href="{}">item analysis</a> · <a href="{}">preview</a>',
             reverse("admin:quizzes_quiz_item_analysis", args=[obj.pk]),
             reverse("admin:quizzes_quiz_preview", args=[obj.pk]),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        quiz = self.get_object(request, unquote(object_id)) if request.method == "GET" else None
+        if quiz is not None:
+            self._warn_about_flashcards(request, quiz)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _warn_about_flashcards(self, request, quiz: Quiz) -> None:
+        overlap = quiz_deck_overlap(quiz=quiz)
+        if not overlap.in_decks:
+            return
+        which = (
+            f"the {overlap.questions} questions this quiz draws from"
+            if quiz.uses_draw
+            else f"this quiz's {overlap.questions} questions"
+        )
+        where = ", ".join(f"{title}: {n}" for title, n in overlap.decks)
+        messages.warning(
+            request,
+            f"{overlap.in_decks} of {which} are also flashcards in decks ({where}), which "
+            "show their answers: learners who studied them may know the answers. While a "
+            "learner's attempt is open (and, with feedback after the quiz closes, until it "
+            "closes) those cards are withheld from that learner's study.",
         )
 
     def save_model(self, request, obj, form, change):

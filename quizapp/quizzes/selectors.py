@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from quizapp.bank import grading
 from quizapp.bank.grading import QuestionType
+from quizapp.bank.models import DeckQuestion, Question
 from quizapp.quizzes.models import Attempt, AttemptQuestion, FeedbackMode, Quiz
 
 # --------------------------------------------------------------------------------------------
@@ -43,6 +44,48 @@ def quizzes_open_to(user, now: datetime | None = None) -> QuerySet[Quiz]:
     )
 
 
+def quiz_draw_pool(quiz: Quiz) -> QuerySet[Question]:
+    """The published questions a drawing quiz draws from: its deck's and/or its tag's."""
+    pool = Question.objects.published()
+    if quiz.draw_deck_id:
+        pool = pool.filter(memberships__deck_id=quiz.draw_deck_id)
+    if quiz.draw_tag_id:
+        pool = pool.filter(tags=quiz.draw_tag_id)
+    return pool
+
+
+@dataclass(frozen=True)
+class DeckOverlap:
+    """How many of a quiz's questions (or of its draw pool) are flashcards too, and where."""
+
+    questions: int
+    in_decks: int
+    decks: list[tuple[str, int]]
+    """(deck title, how many of the quiz's questions it holds), most first."""
+
+
+def quiz_deck_overlap(*, quiz: Quiz) -> DeckOverlap:
+    """Which of a quiz's questions learners may also study as flashcards (two queries)."""
+    questions = (
+        quiz_draw_pool(quiz) if quiz.uses_draw else Question.objects.filter(quiz_items__quiz=quiz)
+    )
+    counts = questions.aggregate(
+        total=Count("pk", distinct=True),
+        in_decks=Count("pk", distinct=True, filter=Q(memberships__isnull=False)),
+    )
+    decks = (
+        DeckQuestion.objects.filter(question__in=questions.values("pk"))
+        .values("deck__title")
+        .annotate(n=Count("question", distinct=True))
+        .order_by("-n", "deck__title")
+    )
+    return DeckOverlap(
+        questions=counts["total"],
+        in_decks=counts["in_decks"],
+        decks=[(row["deck__title"], row["n"]) for row in decks],
+    )
+
+
 def attempts_of(user) -> QuerySet[Attempt]:
     """A learner's own attempts: the only ones any learner-facing face may load."""
     return Attempt.objects.filter(user=user).select_related("quiz")
@@ -51,6 +94,9 @@ def attempts_of(user) -> QuerySet[Attempt]:
 # --------------------------------------------------------------------------------------------
 # What a learner may see of an attempt.
 # --------------------------------------------------------------------------------------------
+
+DEADLINE_GRACE = timedelta(seconds=30)
+"""Answers that arrive this long after the deadline still count (network latency, clocks)."""
 
 
 def results_visible(attempt: Attempt, now: datetime) -> bool:
@@ -61,6 +107,30 @@ def results_visible(attempt: Attempt, now: datetime) -> bool:
     if mode == FeedbackMode.AFTER_CLOSE:
         return attempt.quiz.closes_at is not None and now >= attempt.quiz.closes_at
     return True
+
+
+def questions_withheld_from_study(*, user, now: datetime) -> QuerySet:
+    """The ids of the questions whose answers `user` may not see on flashcards now.
+
+    A quiz's answers must not be on the flashcards of the same questions before the quiz
+    shows them (`results_visible`): so the questions of the learner's attempts that are still
+    open (not submitted, deadline plus grace not passed), and of all their attempts at an
+    `after_close` quiz until it closes. Registered with `quizapp.study.withholding` (study
+    may not import quizzes); the queue leaves these out with one anti-join, through the
+    attempt's (user, status) index.
+    """
+    still_open = Q(attempt__status=Attempt.Status.IN_PROGRESS) & (
+        Q(attempt__deadline__isnull=True) | Q(attempt__deadline__gte=now - DEADLINE_GRACE)
+    )
+    secret_until_close = Q(
+        attempt__quiz__feedback_mode=FeedbackMode.AFTER_CLOSE, attempt__quiz__closes_at__gt=now
+    )
+    return (
+        AttemptQuestion.objects.filter(attempt__user=user)
+        .filter(still_open | secret_until_close)
+        .values("question_id")
+        .order_by()
+    )
 
 
 @dataclass(frozen=True)

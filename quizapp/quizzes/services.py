@@ -23,7 +23,12 @@ from quizapp.quizzes.models import (
     Regrade,
     Response,
 )
-from quizapp.quizzes.selectors import quiz_is_available_to, results_visible
+from quizapp.quizzes.selectors import (
+    DEADLINE_GRACE,
+    quiz_draw_pool,
+    quiz_is_available_to,
+    results_visible,
+)
 from quizapp.study.models import ReviewSource
 from quizapp.study.services import ReviewError, review_record
 
@@ -69,12 +74,7 @@ def _start_refusal(*, user, quiz: Quiz, now: datetime) -> QuizError | None:
 
 def _questions_for(quiz: Quiz, rng: random.Random) -> list[tuple[Question, Decimal]]:
     if quiz.uses_draw:
-        pool = Question.objects.published()
-        if quiz.draw_deck_id:
-            pool = pool.filter(memberships__deck_id=quiz.draw_deck_id)
-        if quiz.draw_tag_id:
-            pool = pool.filter(tags=quiz.draw_tag_id)
-        ids = list(pool.values_list("pk", flat=True).distinct())
+        ids = list(quiz_draw_pool(quiz).values_list("pk", flat=True).distinct())
         chosen = rng.sample(ids, min(quiz.draw_count, len(ids)))
         questions = Question.objects.with_answer_parts().in_bulk(chosen)
         return [(questions[pk], Decimal(1)) for pk in chosen]

@@ -42,6 +42,7 @@ from quizapp.study.services import (
     question_presets_extend,
     scheduler_config,
 )
+from quizapp.study.withholding import withheld_questions_compiled
 
 STUDYING = (CardState.State.LEARNING, CardState.State.RELEARNING)
 
@@ -73,29 +74,31 @@ class QueueEntry:
     intervals: dict[int, timedelta]
 
 
-def _active_cards(user, now: datetime):
-    return (
+def _active_cards(user, now: datetime, withheld):
+    cards = (
         CardState.objects.filter(user=user, suspended=False)
         .exclude(buried_until__gt=now)
         .filter(question__status=Question.Status.PUBLISHED)
     )
+    return cards if withheld is None else cards.exclude(question__in=withheld)
 
 
-def _new_questions(user, deck: Deck | int | None, now: datetime):
+def _new_questions(user, deck: Deck | int | None, now: datetime, withheld=None):
     """Published questions in the deck (a deck or its id; None: any deck) that the learner
-    has not started."""
+    has not started (and that are not withheld from them)."""
     started = CardState.objects.filter(
         user=user, question=OuterRef("pk"), state__gt=CardState.State.NEW
     )
     untouchable = CardState.objects.filter(user=user, question=OuterRef("pk")).filter(
         Q(suspended=True) | Q(buried_until__gt=now)
     )
-    return (
+    questions = (
         Question.objects.published()
         .filter(**({"memberships__deck": deck} if deck else {"memberships__isnull": False}))
         .exclude(Exists(started))
         .exclude(Exists(untouchable))
     )
+    return questions if withheld is None else questions.exclude(pk__in=withheld)
 
 
 @dataclass
@@ -328,16 +331,18 @@ def study_queue(
 
     Each card follows its main deck's preset (`quizapp.study.presets`): its options schedule
     it and its daily limits cap how many such cards come today. Suspended and buried cards are
-    left out. Seven queries whatever the collection's size; two more for each exam coming;
-    with named presets, three more and two for each preset (the default included) with room
-    left today.
+    left out, and so are questions withheld from the learner (`quizapp.study.withholding`: a
+    quiz they are taking keeps its answers secret), each with an anti-join in the same query.
+    Seven queries whatever the collection's size; two more for each exam coming; with named
+    presets, three more and two for each preset (the default included) with room left today.
     """
     now = now or timezone.now()
     settings = learner_settings_get(user=user)
     day = study_day_of(settings, now)
     presets = question_presets(user=user, settings=settings, question_ids=[])
     new_allowance, review_allowance, presets = daily_allowances(user=user, presets=presets, day=day)
-    cards = _active_cards(user, now)
+    withheld = withheld_questions_compiled(user=user, now=now)
+    cards = _active_cards(user, now, withheld)
     if deck is not None:
         cards = cards.filter(question__memberships__deck=deck)
 
@@ -373,7 +378,7 @@ def study_queue(
     )
     exam_decks = [plan.exam.deck_id for plan in plans if plan.unstarted]
     new_questions = _within_allowance(
-        _new_questions(user, deck, now).annotate(
+        _new_questions(user, deck, now, withheld).annotate(
             deck_order=Min(
                 Case(
                     When(memberships__deck_id__in=exam_decks, then=Value(0)),
@@ -456,14 +461,16 @@ def deck_counts(*, user, now: datetime | None = None) -> list[DeckCounts]:
     seven with named presets).
 
     `new` is what the learner could start today: unstarted cards, capped by what is left of
-    the day's new-card allowance of the deck's preset.
+    the day's new-card allowance of the deck's preset. Cards withheld from the learner are not
+    counted, as the queue does not show them.
     """
     now = now or timezone.now()
     settings = learner_settings_get(user=user)
     day = study_day_of(settings, now)
     presets = question_presets(user=user, settings=settings, question_ids=[])
     new_allowance, _, presets = daily_allowances(user=user, presets=presets, day=day, reviews=False)
-    active = _active_cards(user, now)
+    withheld = withheld_questions_compiled(user=user, now=now)
+    active = _active_cards(user, now, withheld)
     card_counts = {
         row["deck"]: row
         for row in active.values(deck=F("question__memberships__deck"))
@@ -479,13 +486,16 @@ def deck_counts(*, user, now: datetime | None = None) -> list[DeckCounts]:
     hidden = CardState.objects.filter(user=user, question=OuterRef("question")).filter(
         Q(suspended=True) | Q(buried_until__gt=now)
     )
+    startable = ~Q(Exists(started)) & ~Q(Exists(hidden))
+    if withheld is not None:
+        startable &= ~Q(question__in=withheld)
     deck_rows = {
         row["deck_id"]: row
         for row in DeckQuestion.objects.filter(question__status=Question.Status.PUBLISHED)
         .values("deck_id")
         .annotate(
             total=Count("pk"),
-            new=Count("pk", filter=~Q(Exists(started)) & ~Q(Exists(hidden))),
+            new=Count("pk", filter=startable),
         )
     }
     result = []

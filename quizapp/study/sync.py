@@ -25,6 +25,11 @@ ordered published questions), compares them with what the client got last time, 
 the decks that differ with all of their questions. The cursor keeps one fingerprint per group
 of `DECK_GROUP` consecutive deck ids (a change re-sends its group) and the deck ids as ranges,
 so it stays a few hundred bytes with hundreds of decks and fits in a URL.
+
+Questions withheld from the learner (`quizapp.study.withholding`: a quiz they are taking keeps
+its answers secret) have no timestamp either: they are never sent while withheld, every page
+names them all, those the client was not yet told of go into `removed_questions`, and the cursor
+remembers the set, so the round after one is released sends it again whatever its age.
 """
 
 import hashlib
@@ -41,10 +46,12 @@ from django.utils import timezone
 from quizapp.bank.models import Deck, DeckQuestion, Question, Quote
 from quizapp.study.models import CardState, LearnerSettings
 from quizapp.study.services import learner_settings_get
+from quizapp.study.withholding import withheld_questions
 
 
-def studyable_questions(*, user) -> QuerySet[Question]:
-    """The questions a learner may study: published and in at least one deck.
+def reviewable_questions(*, user) -> QuerySet[Question]:
+    """The questions a learner may record reviews of and act on (suspend, bury, reset):
+    published and in at least one deck, withheld or not (a review shows no answer).
 
     Every deck is open to every learner (as in the queue and the deck counts), so `user` does
     not narrow it yet; it is here for when decks can be scoped to classes.
@@ -52,6 +59,22 @@ def studyable_questions(*, user) -> QuerySet[Question]:
     return Question.objects.published().filter(
         Exists(DeckQuestion.objects.filter(question=OuterRef("pk")))
     )
+
+
+def studyable_questions(*, user, now: datetime | None = None) -> QuerySet[Question]:
+    """The questions a learner may be shown, answers included (flashcards, practice, sync, the
+    source reader's highlights): the reviewable ones not withheld from them at `now`."""
+    questions = reviewable_questions(user=user)
+    withheld = withheld_questions(user=user, now=now or timezone.now())
+    return questions if withheld is None else questions.exclude(pk__in=withheld)
+
+
+def withheld_question_ids(*, user, now: datetime | None = None) -> frozenset[int]:
+    """The ids `withheld_questions` names, read (one query; none without rules)."""
+    withheld = withheld_questions(user=user, now=now or timezone.now())
+    if withheld is None:
+        return frozenset()
+    return frozenset(value for row in withheld for value in row.values())  # one column
 
 
 def flashcard_parts_prefetch(questions: list[Question]) -> list[Question]:
@@ -83,6 +106,9 @@ class RoundProgress:
 
     next_since: datetime
     changed_decks: tuple[int, ...] = ()
+    released: tuple[int, ...] = ()
+    """Questions withheld when the last round started and not now: sent again, whatever
+    their age."""
     questions_after: Position | None = None
     questions_done: bool = False
     cards_after: Position | None = None
@@ -99,6 +125,8 @@ class SyncCursor:
     """The decks the client has."""
     deck_groups: dict[int, str] = field(default_factory=dict)
     """Their fingerprints by group (`deck_group_fingerprints`), as the client has them."""
+    withheld: frozenset[int] = frozenset()
+    """The questions the client was told are withheld (and so does not have)."""
     progress: RoundProgress | None = None
     """None: the next call starts a new round."""
 
@@ -119,7 +147,10 @@ class LearnerChanges:
     questions: list[Question]
     """Studyable questions that changed, with their flashcard parts prefetched."""
     removed_questions: list[int]
-    """Ids of questions that changed and may no longer be studied (retired, unpublished)."""
+    """Ids of questions that changed and may no longer be studied (retired, unpublished), and
+    of questions newly withheld from the learner."""
+    withheld: list[int]
+    """Ids of every question withheld from the learner now."""
     cards: list[CardState]
     """Card states that changed, annotated with `question_slug`."""
     cursor: SyncCursor
@@ -192,21 +223,30 @@ def _after(queryset: QuerySet, position: Position | None) -> QuerySet:
 
 
 def _question_page(
-    *, user, since: datetime | None, changed_decks: tuple[int, ...], after, limit: int
+    *,
+    user,
+    since: datetime | None,
+    progress: RoundProgress,
+    now: datetime,
+    limit: int,
 ) -> list[Question]:
-    visible = studyable_questions(user=user)
+    visible = studyable_questions(user=user, now=now)
     if since is None:
         questions = visible
     else:
         changed = Q(updated_at__gte=since)
-        if changed_decks:
+        if progress.changed_decks:
             # A deck's membership changed: send its questions again, whatever their age.
             changed |= Q(
-                pk__in=DeckQuestion.objects.filter(deck_id__in=changed_decks).values("question_id")
+                pk__in=DeckQuestion.objects.filter(deck_id__in=progress.changed_decks).values(
+                    "question_id"
+                )
             )
+        if progress.released:
+            changed |= Q(pk__in=progress.released)
         questions = Question.objects.filter(changed)
     return list(
-        _after(questions, after)
+        _after(questions, progress.questions_after)
         .annotate(studyable=Exists(visible.filter(pk=OuterRef("pk"))))
         .order_by("updated_at", "pk")[:limit]
     )
@@ -235,6 +275,9 @@ def learner_changes(*, user, cursor: SyncCursor | None = None, limit: int = 200)
     """
     cursor = cursor or SyncCursor()
     with transaction.atomic():
+        now = timezone.now()
+        withheld = withheld_question_ids(user=user, now=now)
+        told_withheld = cursor.withheld | withheld
         progress = cursor.progress
         learner_settings = None
         decks: list[DeckSnapshot] = []
@@ -252,18 +295,20 @@ def learner_changes(*, user, cursor: SyncCursor | None = None, limit: int = 200)
             deck_ids = frozenset(s.deck.pk for s in snapshots)
             removed_decks = sorted(cursor.deck_ids - deck_ids)
             if cursor.since is not None:  # a first sync sends every question anyway
-                progress = replace(progress, changed_decks=tuple(s.deck.pk for s in decks))
+                progress = replace(
+                    progress,
+                    changed_decks=tuple(s.deck.pk for s in decks),
+                    released=tuple(sorted(cursor.withheld - withheld)),
+                )
+            # Releases are noticed when a round starts; within one, the set only grows.
+            told_withheld = withheld
             if cursor.since is None or settings_row.updated_at >= cursor.since:
                 learner_settings = settings_row
 
         questions: list[Question] = []
         if not progress.questions_done:
             questions = _question_page(
-                user=user,
-                since=cursor.since,
-                changed_decks=progress.changed_decks if cursor.since is not None else (),
-                after=progress.questions_after,
-                limit=limit,
+                user=user, since=cursor.since, progress=progress, now=now, limit=limit
             )
             progress = replace(
                 progress,
@@ -283,20 +328,19 @@ def learner_changes(*, user, cursor: SyncCursor | None = None, limit: int = 200)
         studyable = flashcard_parts_prefetch([q for q in questions if q.studyable])
 
     has_more = not (progress.questions_done and progress.cards_done)
+    kept = {"deck_ids": deck_ids, "deck_groups": deck_groups, "withheld": told_withheld}
     if has_more:
-        next_cursor = SyncCursor(
-            since=cursor.since, deck_ids=deck_ids, deck_groups=deck_groups, progress=progress
-        )
+        next_cursor = SyncCursor(since=cursor.since, progress=progress, **kept)
     else:
-        next_cursor = SyncCursor(
-            since=progress.next_since, deck_ids=deck_ids, deck_groups=deck_groups
-        )
+        next_cursor = SyncCursor(since=progress.next_since, **kept)
+    removed = {q.pk for q in questions if not q.studyable} | (withheld - cursor.withheld)
     return LearnerChanges(
         settings=learner_settings,
         decks=decks,
         removed_decks=removed_decks,
         questions=studyable,
-        removed_questions=[q.pk for q in questions if not q.studyable],
+        removed_questions=sorted(removed),
+        withheld=sorted(withheld),
         cards=cards,
         cursor=next_cursor,
         has_more=has_more,

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from quizapp.classroom.models import Classroom, Enrolment
 from quizapp.quizzes.services import attempt_start
-from quizapp.study.services import review_record
+from quizapp.study.services import deck_preset_create, review_record
 from tests.api.conftest import error_of, token_client
 from tests.api.quiz_data import question_of_each_type
 from tests.factories import DeckFactory, QuestionFactory, QuizFactory, TeacherFactory
@@ -238,6 +238,7 @@ def world(learner, generous_limits) -> World:
     classroom = Classroom.objects.create(name="9B")
     classroom.teachers.add(teacher)
     Enrolment.objects.create(classroom=classroom, student=learner, joined_at=timezone.now())
+    preset = deck_preset_create(user=learner, name="Exam term")
     return World(
         learner=learner,
         path_values={
@@ -246,6 +247,8 @@ def world(learner, generous_limits) -> World:
             "answers": {q.type: q.pk for q in questions},
             "cards": card.slug,
             "classes": classroom.pk,
+            "presets": preset.pk,
+            "decks": deck.slug,
         },
     )
 

@@ -20,15 +20,21 @@ which also proves it can.
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.utils import timezone
 
+from quizapp.accounts.models import User
 from quizapp.bank import grading
-from quizapp.quizzes.models import Attempt
+from quizapp.bank.models import DeckQuestion, Question
+from quizapp.classroom.management.commands.seed_demo import DEMO_QUIZ
+from quizapp.quizzes.models import Attempt, Quiz
 from quizapp.quizzes.services import attempt_reviews_record
 from quizapp.study.models import CardState, Review
+from tests.api.conftest import token_client
 from tests.api.quiz_data import assigned_quiz, key_of, question_of_each_type, right_answer
 from tests.factories import QuestionFactory, TeacherFactory
 
@@ -166,13 +172,18 @@ class Learner:
         self.fetch("get", "/api/v1/me")
 
 
-@pytest.fixture
-def setting(db, learner, deck):
+@pytest.fixture(params=["quiz only", "also flashcards"])
+def setting(request, db, learner, deck):
     """A quiz of every question type, assigned to the learner's class, closing in two hours;
-    and a deck to study, so sync and the queue have something in them."""
+    and a deck to study, so sync and the queue have something in them. Its questions are the
+    quiz's own, or also flashcards in the deck (whose backs must then wait as the quiz's
+    results do)."""
     QuestionFactory(deck=deck)
     teacher = TeacherFactory()
     questions = question_of_each_type(owner=teacher, marker="-q")
+    if request.param == "also flashcards":
+        for position, question in enumerate(questions, start=1):
+            DeckQuestion.objects.create(deck=deck, question=question, position=position)
     closes = timezone.now() + timedelta(hours=2)
 
     def quiz(mode: str):
@@ -229,6 +240,19 @@ def test_immediate_feedback_shows_each_result_only_once_answered(api, learner, s
     submitted = learner_client.fetch("post", f"/api/v1/attempts/{attempt['id']}/submit")
     assert_results_shown(submitted, secrets)
     learner_client.everything_else()
+    assert_flashcards_back(learner_client, secrets)
+
+
+def assert_flashcards_back(learner: Learner, secrets: Secrets) -> None:
+    """Once results may be seen, quiz questions that are also flashcards are studied again,
+    answers included; the search finds those answers when told they are hidden."""
+    if not DeckQuestion.objects.filter(question__in=secrets.texts).exists():
+        return
+    sync = learner.fetch("get", "/api/v1/sync")
+    assert {q["id"] for q in sync["questions"]} >= set(secrets.texts)
+    assert sync["withheld_questions"] == []
+    hidden = Secrets(texts=secrets.texts, slugs=secrets.slugs)
+    assert len(answer_data_in(sync, hidden)) >= len(secrets.texts)
 
 
 def test_after_submit_feedback_shows_nothing_until_the_attempt_is_submitted(api, learner, setting):
@@ -243,6 +267,7 @@ def test_after_submit_feedback_shows_nothing_until_the_attempt_is_submitted(api,
     # Submitted answers feed memory at once: the quiz questions now have cards.
     cards = learner_client.fetch("get", "/api/v1/sync")["cards"]
     assert {c["question_id"] for c in cards} >= set(secrets.texts)
+    assert_flashcards_back(learner_client, secrets)
 
 
 def test_after_close_feedback_shows_nothing_until_the_quiz_closes(
@@ -270,6 +295,7 @@ def test_after_close_feedback_shows_nothing_until_the_quiz_closes(
         assert attempt_reviews_record(attempt=Attempt.objects.get(pk=attempt["id"]))
         cards = learner_client.fetch("get", "/api/v1/sync")["cards"]
         assert {c["question_id"] for c in cards} == set(secrets.texts)
+        assert_flashcards_back(learner_client, secrets)
 
 
 def test_the_search_finds_bank_ids_used_as_option_ids(setting):
@@ -277,3 +303,30 @@ def test_the_search_finds_bank_ids_used_as_option_ids(setting):
     question_id = next(iter(secrets.texts))
     body = {"id": question_id, "prompt": "?", "choices": [{"id": 81, "text": "a"}]}
     assert answer_data_in(body, secrets) == ["$.choices ids [81] (bank ids, not positions)"]
+
+
+def test_the_demo_quizs_answers_leave_the_flashcards_while_it_is_taken(db):
+    """All ten questions of the demo quiz are flashcards in the seeded decks too."""
+    call_command("seed_content", verbosity=0)
+    call_command("seed_demo", stdout=StringIO())
+    quiz = Quiz.objects.get(title=DEMO_QUIZ)
+    questions = list(Question.objects.filter(quiz_items__quiz=quiz))
+    secrets = Secrets.of(questions)
+    # An answer other flashcards share ("False") gives nothing of this quiz away.
+    shared = {
+        grading.correct_answer_text(question.answer_key())
+        for question in Question.objects.with_answer_parts().exclude(quiz_items__quiz=quiz)
+    }
+    secrets.texts = {pk: texts - shared for pk, texts in secrets.texts.items()}
+    learner = Learner(token_client(User.objects.get(username="ani")), secrets)
+    secrets.reveal_all()  # before the attempt, the flashcards may show them
+    before = learner.fetch("get", "/api/v1/sync")
+    assert len(questions) == 10
+    assert {q["id"] for q in before["questions"]} >= set(secrets.texts)
+
+    secrets.revealed, secrets.totals_revealed = set(), False
+    learner.fetch("post", f"/api/v1/quizzes/{quiz.pk}/attempts")
+    learner.everything_else()
+    after = learner.fetch("get", "/api/v1/sync")
+    assert set(after["withheld_questions"]) == set(secrets.texts)
+    assert not {q["id"] for q in after["questions"]} & set(secrets.texts)

@@ -241,6 +241,27 @@ def test_drafts_never_reach_the_queue(api, rich_deck):
 # --------------------------------------------------------------------------- reviews
 
 
+def test_the_queue_leaves_out_the_questions_of_a_quiz_being_taken(
+    api, learner, questions, django_assert_max_num_queries
+):
+    from quizapp.quizzes.services import attempt_start, attempt_submit
+    from tests.factories import QuizFactory
+
+    attempt = attempt_start(user=learner, quiz=QuizFactory(questions=questions[:3]))
+    api.get("/api/v1/study/queue")  # settings row exists from here on
+    with django_assert_max_num_queries(14):
+        queue = api.get("/api/v1/study/queue?limit=100").json()["queue"]
+    assert [e["question"]["id"] for e in queue] == [q.pk for q in questions[3:]]
+    capitals = api.get("/api/v1/decks/capitals").json()
+    assert (capitals["new"], capitals["total"]) == (2, 5)
+    # A review rated on a device before it heard of the quiz is still taken.
+    response = api.post(REVIEWS, {"reviews": [item(questions[0])]}, format="json")
+    assert len(response.json()["accepted"]) == 1
+    attempt_submit(attempt=attempt)
+    queue = api.get("/api/v1/study/queue?limit=100").json()["queue"]
+    assert {e["question"]["id"] for e in queue} == {q.pk for q in questions[1:]}
+
+
 def test_uploading_reviews_stores_them_and_returns_the_cards(
     api, learner, questions, django_assert_max_num_queries
 ):

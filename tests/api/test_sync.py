@@ -53,11 +53,12 @@ def test_a_first_sync_brings_everything(
         "removed_decks",
         "questions",
         "removed_questions",
+        "withheld_questions",
         "cards",
     }
     assert page["has_more"] is False
     assert {q["id"] for q in page["questions"]} == {q.pk for q in questions}
-    assert page["removed_questions"] == []
+    assert page["removed_questions"] == page["withheld_questions"] == []
     assert [d["slug"] for d in page["decks"]] == ["capitals"]
     assert page["decks"][0]["question_ids"] == [q.pk for q in questions]
     assert [c["question"] for c in page["cards"]] == [questions[0].slug]
@@ -324,3 +325,118 @@ def test_a_cursor_from_before_deck_groups_still_syncs(api, learner, deck, questi
     assert page["removed_decks"] == [other_id]
     assert [d["id"] for d in page["decks"]] == [deck.pk]  # every deck once more
     assert page["decks"][0]["question_ids"] == [q.pk for q in questions]
+
+
+# --------------------------------------------------------------------------- withheld questions
+
+
+def start_quiz(learner, questions, **fields):
+    from quizapp.quizzes.services import attempt_start
+    from tests.factories import QuizFactory
+
+    return attempt_start(user=learner, quiz=QuizFactory(questions=questions, **fields))
+
+
+def test_a_started_quiz_takes_its_questions_off_the_device_and_submitting_brings_them_back(
+    api, learner, deck, questions, django_assert_max_num_queries
+):
+    from quizapp.quizzes.services import attempt_submit
+
+    replica = Replica()
+    replica.sync(api)
+    review(learner, questions[0])
+    in_quiz = {questions[0].pk, questions[1].pk}
+    with later():
+        attempt = start_quiz(learner, questions[:2])
+    with later(2), django_assert_max_num_queries(27):
+        page = api.get("/api/v1/sync", {"since": replica.cursor}).json()
+    replica.apply(page)
+    assert set(page["removed_questions"]) == set(page["withheld_questions"]) == in_quiz
+    assert not in_quiz & {q["id"] for q in page["questions"]}
+    assert replica.studyable() == {q.pk for q in questions[2:]}
+    # The card keeps its progress (a card shows no answer); the deck still lists both.
+    assert questions[0].pk in replica.cards
+    assert replica.decks[deck.pk]["question_ids"] == [q.pk for q in questions]
+    with later(3):
+        page = replica.sync(api)[0]
+    assert page["removed_questions"] == [] and set(page["withheld_questions"]) == in_quiz
+
+    with later(4):
+        attempt_submit(attempt=attempt)
+    with later(5):
+        page = replica.sync(api)[0]
+    # Back, though neither question changed since the device last had it.
+    assert {q["id"] for q in page["questions"]} == in_quiz
+    assert page["withheld_questions"] == [] and page["removed_questions"] == []
+    assert replica.studyable() == {q.pk for q in questions}
+    with later(6):
+        assert replica.sync(api)[0]["questions"] == []
+
+
+def test_a_first_sync_during_an_attempt_never_sends_its_questions(api, learner, questions):
+    start_quiz(learner, questions[:2])
+    replica = Replica()
+    pages = replica.sync(api, limit=1)
+    sent = {q["id"] for page in pages for q in page["questions"]}
+    assert sent == {q.pk for q in questions[2:]}
+    assert set(pages[-1]["withheld_questions"]) == {questions[0].pk, questions[1].pk}
+
+
+def test_an_edit_to_a_withheld_question_waits_until_it_is_released(api, learner, questions):
+    from quizapp.quizzes.services import attempt_submit
+
+    replica = Replica()
+    replica.sync(api)
+    with later():
+        attempt = start_quiz(learner, questions[:1])
+    with later(2):
+        replica.sync(api)
+        edited = Question.objects.get(pk=questions[0].pk)
+        edited.prompt, edited.version = "Edited.", 2
+        edited.save()
+    with later(3):
+        page = replica.sync(api)[0]
+    assert page["questions"] == [] and page["removed_questions"] == [questions[0].pk]
+    with later(4):
+        attempt_submit(attempt=attempt)
+    with later(5):
+        replica.sync(api)
+    assert replica.questions[questions[0].pk]["front"] == "Edited."
+
+
+def test_a_quiz_started_in_the_middle_of_a_round_is_withheld_from_its_next_pages(
+    api, learner, deck, questions
+):
+    replica = Replica()
+    replica.sync(api)
+    with later():
+        for question in questions:
+            question.save()  # every question changed: the next round has five pages
+    with later(2):
+        first = api.get("/api/v1/sync", {"since": replica.cursor, "limit": 1}).json()
+        replica.apply(first)
+        start_quiz(learner, questions[3:])
+        pages = [first, *replica.sync(api, limit=1)]
+    sent = [q["id"] for page in pages for q in page["questions"]]
+    assert not {questions[3].pk, questions[4].pk} & set(sent[1:])
+    assert {questions[3].pk, questions[4].pk} <= {
+        pk for page in pages for pk in page["removed_questions"]
+    }
+    assert replica.studyable() == {q.pk for q in questions[:3]}
+
+
+def test_a_cursor_from_before_withholding_is_told_what_is_withheld(api, learner, questions):
+    from django.core import signing
+
+    from quizapp.api.views.sync import CURSOR_SALT
+
+    replica = Replica()
+    replica.sync(api)
+    data = signing.loads(replica.cursor, salt=CURSOR_SALT)
+    del data["w"]
+    old_style = signing.dumps(data, salt=CURSOR_SALT, compress=True)
+    with later():
+        start_quiz(learner, questions[:1])
+    with later(2):
+        page = api.get("/api/v1/sync", {"since": old_style}).json()
+    assert page["removed_questions"] == page["withheld_questions"] == [questions[0].pk]

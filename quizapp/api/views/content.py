@@ -14,7 +14,7 @@ from quizapp.api.pagination import PAGINATION_PARAMETERS, page_serializer, pagin
 from quizapp.api.schema import errors, text_up_to
 from quizapp.bank.models import Deck, Paragraph, Source
 from quizapp.study.selectors import DeckCounts, deck_counts
-from quizapp.study.sync import studyable_questions
+from quizapp.study.sync import reviewable_questions
 
 NOT_MODIFIED = OpenApiResponse(description="Not modified: the `If-None-Match` tag is current.")
 ETAG_PARAMETER = OpenApiParameter(
@@ -120,7 +120,8 @@ class SourceDetailApi(APIView):
         responses={200: OutputSerializer, 304: NOT_MODIFIED, **errors(401, 404, 429)},
     )
     def get(self, request: Request, slug: str) -> Response:
-        cited = studyable_questions(user=request.user).filter(source=OuterRef("pk"))
+        # The article is open to read; only what ties its passages to a question is withheld.
+        cited = reviewable_questions(user=request.user).filter(source=OuterRef("pk"))
         source = get_object_or_404(
             Source.objects.filter(Exists(cited)).prefetch_related(
                 Prefetch("paragraphs", Paragraph.objects.order_by("number"))

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from quizapp.api.errors import Conflict
-from quizapp.api.fields import StrictSerializer
+from quizapp.api.fields import StrictSerializer, refuse_body
 from quizapp.api.schema import errors
 from quizapp.bank.models import Deck
 from quizapp.study.models import MAX_STEP_MINUTES, MAX_STEPS, DeckPreset
@@ -169,9 +169,13 @@ class PresetDetailApi(APIView):
         summary="Delete a named preset",
         description="Its decks follow the default preset again.",
         request=None,
-        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 403, 404, 429)},
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            **errors(400, 401, 403, 404, 429),
+        },
     )
     def delete(self, request: Request, id: int) -> Response:
+        refuse_body(request.data)
         preset = get_object_or_404(DeckPreset, pk=id, user=request.user)
         deck_preset_delete(user=request.user, preset=preset)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -39,7 +39,7 @@ from quizapp.study.services import (
     review_undo,
     reviews_record_batch,
 )
-from quizapp.study.sync import studyable_questions
+from quizapp.study.sync import reviewable_questions
 
 MAX_QUEUE = 100
 UNKNOWN_QUESTION = 0
@@ -75,7 +75,8 @@ class StudyQueueApi(APIView):
         summary="The next cards to study",
         description="Learning cards due now, then reviews due today (lowest recall first), "
         "then new cards up to today's allowance; each with what to show and the interval "
-        "each rating would give.",
+        "each rating would give. Questions withheld while a quiz the learner is taking keeps "
+        "its answers secret are left out (docs/api.md, Withheld questions).",
         parameters=[
             OpenApiParameter(
                 "deck",
@@ -235,14 +236,14 @@ def _questions_for(user, items: list[dict]) -> tuple[dict[tuple, int], dict[int,
     so a re-sent review is still recognised as a duplicate (or a conflict).
     """
     slugs = {item["question"] for item in items}
-    studyable = {q.slug: q for q in studyable_questions(user=user).filter(slug__in=slugs)}
+    reviewable = {q.slug: q for q in reviewable_questions(user=user).filter(slug__in=slugs)}
     ids = {
-        (item["id"], item["question"]): studyable[item["question"]].pk
+        (item["id"], item["question"]): reviewable[item["question"]].pk
         for item in items
-        if item["question"] in studyable
+        if item["question"] in reviewable
     }
-    slug_of = {q.pk: q.slug for q in studyable.values()}
-    others = [item for item in items if item["question"] not in studyable]
+    slug_of = {q.pk: q.slug for q in reviewable.values()}
+    others = [item for item in items if item["question"] not in reviewable]
     if others:
         stored = Review.objects.filter(
             user=user, uuid__in=[item["id"] for item in others]
@@ -250,7 +251,7 @@ def _questions_for(user, items: list[dict]) -> tuple[dict[tuple, int], dict[int,
         for uuid, question_id, slug in stored:
             ids[(uuid, slug)] = question_id
             slug_of[question_id] = slug
-    return ids, {q.pk: q for q in studyable.values()}, slug_of
+    return ids, {q.pk: q for q in reviewable.values()}, slug_of
 
 
 class ReviewUndoApi(APIView):
@@ -298,7 +299,7 @@ class CardActionApi(APIView):
 
     def post(self, request: Request, slug: str) -> Response:
         refuse_body(request.data)
-        question = get_object_or_404(studyable_questions(user=request.user), slug=slug)
+        question = get_object_or_404(reviewable_questions(user=request.user), slug=slug)
         card = type(self).card_action(user=request.user, question=question)
         card.question = question
         return Response(CardStateSerializer(card).data)

@@ -64,11 +64,13 @@ def cursor_encode(cursor: SyncCursor, *, user_id: int) -> str:
         "s": cursor.since.isoformat() if cursor.since else None,
         "di": _ranges(cursor.deck_ids),
         "g": {str(group): fingerprint for group, fingerprint in cursor.deck_groups.items()},
+        "w": _ranges(cursor.withheld),
     }
     if (p := cursor.progress) is not None:
         data["p"] = {
             "n": p.next_since.isoformat(),
             "dk": _ranges(frozenset(p.changed_decks)),
+            "rl": _ranges(frozenset(p.released)),
             "q": _position_data(p.questions_after),
             "qd": p.questions_done,
             "c": _position_data(p.cards_after),
@@ -87,6 +89,7 @@ def cursor_decode(token: str, *, user_id: int) -> SyncCursor:
             progress = RoundProgress(
                 next_since=datetime.fromisoformat(p["n"]),
                 changed_decks=tuple(sorted(_ids(p["dk"]))),
+                released=tuple(sorted(_ids(p.get("rl", [])))),
                 questions_after=_position(p["q"]),
                 questions_done=bool(p["qd"]),
                 cards_after=_position(p["c"]),
@@ -98,6 +101,8 @@ def cursor_decode(token: str, *, user_id: int) -> SyncCursor:
             # once more, then a current cursor.
             deck_ids=_ids(data["di"]) if "di" in data else frozenset(map(int, data["d"])),
             deck_groups={int(group): str(fp) for group, fp in data.get("g", {}).items()},
+            # A cursor from before withholding: the client is told of every withheld question.
+            withheld=_ids(data.get("w", [])),
             progress=progress,
         )
     except (signing.BadSignature, ValueError, KeyError, TypeError, IndexError):
@@ -136,7 +141,14 @@ class SyncApi(APIView):
         questions = QuestionSerializer(many=True, help_text="New or changed questions.")
         removed_questions = serializers.ListField(
             child=serializers.IntegerField(),
-            help_text="Ids of questions that may no longer be studied (retired or withdrawn).",
+            help_text="Ids of questions that may no longer be studied (retired or withdrawn), "
+            "or not for now (newly withheld): delete them.",
+        )
+        withheld_questions = serializers.ListField(
+            child=serializers.IntegerField(),
+            help_text="Ids of every question withheld from the learner now, because a quiz "
+            "they are taking keeps its answers secret: never sent while listed, sent again "
+            "(in `questions`) by the sync after it leaves this list.",
         )
         cards = CardStateSerializer(many=True, help_text="Card states that changed.")
 
@@ -187,6 +199,7 @@ class SyncApi(APIView):
             "removed_decks": changes.removed_decks,
             "questions": [question_payload(q) for q in changes.questions],
             "removed_questions": changes.removed_questions,
+            "withheld_questions": changes.withheld,
             "cards": changes.cards,
         }
         return Response(self.OutputSerializer(data).data)

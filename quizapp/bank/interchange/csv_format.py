@@ -5,6 +5,10 @@ Named csv_format so it does not shadow the standard library's csv module.
 List cells (decks, tags, choices, correct, accepted, items, pairs) separate entries with
 ``|``; a pair is ``left=>right``. Inside a list cell ``\\|`` is a literal bar, ``\\\\`` a
 backslash, and in a pair ``=\\>`` a literal ``=>``.
+
+A cell that a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return) is written behind a ``'`` and read back without it
+(`quizapp.csv_cells`), so values such as ``-5`` survive the round trip.
 """
 
 import csv
@@ -28,6 +32,7 @@ from quizapp.bank.interchange import (
     strip_bom,
     tag_slug,
 )
+from quizapp.csv_cells import csv_cell_read, csv_writer
 
 COLUMNS = (
     "slug",
@@ -180,7 +185,7 @@ def _parse_row(header: list[str], row: list[str], line: int) -> Parsed:
     if len(row) != len(header):
         item.problem(f"the row has {len(row)} cells but the header has {len(header)}")
         return item
-    cells = {name: value.strip() for name, value in zip(header, row, strict=True)}
+    cells = {name: csv_cell_read(value).strip() for name, value in zip(header, row, strict=True)}
     try:
         qtype = QuestionType(cells["type"])
     except ValueError:
@@ -308,9 +313,10 @@ _TYPE_READERS: dict[QuestionType, Callable[[dict[str, str], Parsed], dict]] = {
 
 
 def csv_format(questions: Iterable[ImportedQuestion]) -> str:
-    """A CSV file of `questions` with every column, in the documented order."""
+    """A CSV file of `questions` with every column, in the documented order; cells a
+    spreadsheet would run as formulas are marked as text (`quizapp.csv_cells`)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for question in questions:
         cells = _row(question)
