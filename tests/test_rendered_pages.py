@@ -38,6 +38,8 @@ from quizapp.classroom.models import Classroom
 from quizapp.quizzes.models import FeedbackMode, Quiz
 from quizapp.quizzes.services import attempt_answer_save, attempt_start, attempt_submit
 from quizapp.quizzes.tasks import record_attempt_reviews
+from quizapp.study.models import DeckPreset
+from quizapp.study.services import deck_preset_assign, deck_preset_create
 from quizapp.study.sync import studyable_questions
 from tests.factories import QuizFactory, StudentFactory
 from tests.security.web_pages import PAGES
@@ -99,6 +101,7 @@ class World:
     every_type: dict[str, Quiz]  # a quiz of them per feedback mode
     attempts: list  # the student's, in every state
     classroom: Classroom
+    preset: DeckPreset  # a named deck preset of the student's
 
 
 def _answer(question: Question) -> object:
@@ -163,8 +166,10 @@ def world(db, django_capture_on_commit_callbacks) -> World:
     studyable = studyable_questions(user=student).with_answer_parts().order_by("slug")
     flashcards = {qtype.value: studyable.filter(type=qtype.value).first() for qtype in QuestionType}
     assert all(flashcards.values()), "the seeded bank has a flashcard of every type to spare"
+    preset = deck_preset_create(user=student, name="Exam term", desired_retention=0.95)
+    deck_preset_assign(user=student, deck=Deck.objects.order_by("position").first(), preset=preset)
     return World(
-        student, teacher, superuser, questions, flashcards, every_type, attempts, classroom
+        student, teacher, superuser, questions, flashcards, every_type, attempts, classroom, preset
     )
 
 
@@ -241,6 +246,8 @@ def student_urls(world: World) -> dict[str, list[str]]:
             ),
         ],
         "learner_settings": [reverse("learner_settings")],
+        "deck_preset_new": [reverse("deck_preset_new")],
+        "deck_preset_edit": [reverse("deck_preset_edit", args=[world.preset.pk])],
         "account_delete": [reverse("account_delete")],
         "quiz_list": [reverse("quiz_list")],
         "quiz_detail": [reverse("quiz_detail", args=[quiz.pk]) for quiz in quizzes],
@@ -269,6 +276,8 @@ def student_posts(world: World) -> list[tuple[str, dict, dict]]:
         *posts,
         (reverse("class_list"), {"code": "NOT-A-CODE"}, {}),
         (reverse("learner_settings"), {"new_cards_per_day": "900"}, {}),
+        (reverse("deck_preset_new"), {"name": ""}, {}),
+        (reverse("deck_preset_edit", args=[world.preset.pk]), {"desired_retention": "2"}, {}),
         (reverse("password_change"), {"old_password": "wrong"}, {}),
         (reverse("account_delete"), {"password": "wrong"}, {}),
         (reverse("study_review"), {"rating": "9"}, {}),

@@ -249,7 +249,7 @@ def test_the_queue_leaves_out_the_questions_of_a_quiz_being_taken(
 
     attempt = attempt_start(user=learner, quiz=QuizFactory(questions=questions[:3]))
     api.get("/api/v1/study/queue")  # settings row exists from here on
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         queue = api.get("/api/v1/study/queue?limit=100").json()["queue"]
     assert [e["question"]["id"] for e in queue] == [q.pk for q in questions[3:]]
     capitals = api.get("/api/v1/decks/capitals").json()

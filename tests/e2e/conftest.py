@@ -241,6 +241,11 @@ def wait_for_shortcuts(page: Page) -> None:
     expect(page.locator("html[data-shortcuts=ready]")).to_have_count(1)
 
 
+def wait_for_autosave(page: Page) -> None:
+    """A quiz page saves a pick once htmx has wired its forms: a person cannot pick sooner."""
+    expect(page.locator("html[data-autosave=ready]")).to_have_count(1)
+
+
 def htmx_settle(page: Page) -> None:
     """The one documented wait: let htmx settle a swap before the next key press."""
     page.wait_for_timeout(HTMX_SETTLE_MS)

@@ -22,7 +22,13 @@ from quizapp.classroom.management.commands.seed_demo import DEMO_CLASS
 from quizapp.quizzes.models import Quiz
 from quizapp.study.days import day_bounds, study_day
 from quizapp.study.models import LearnerSettings, Review
-from tests.e2e.conftest import PHONE, htmx_settle, log_in, wait_for_shortcuts
+from tests.e2e.conftest import (
+    PHONE,
+    htmx_settle,
+    log_in,
+    wait_for_autosave,
+    wait_for_shortcuts,
+)
 from tests.factories import QuizFactory
 
 USERNAME, PASSWORD = "nare", "a long passphrase 42"
@@ -192,6 +198,7 @@ def take_and_submit_the_demo_quiz(page: Page, axe_check) -> int:
     expect(page.get_by_text("Attempts left")).to_be_visible()
     axe_check(page, "quiz")
     page.get_by_role("button", name="Start").click()
+    wait_for_autosave(page)
     expect(page.get_by_role("timer")).to_contain_text(re.compile(r"Time left: 1[45]:\d\d"))
     questions = page.locator("li.attempt-question")
     expect(questions).to_have_count(10)
@@ -423,6 +430,7 @@ def test_every_type_of_answer_shows_as_saved_at_once_after_reload_and_in_the_res
     log_in(page, "ani", "quizapp-student")
     page.goto(f"/quizzes/{quiz.pk}/")
     page.get_by_role("button", name="Start").click()
+    wait_for_autosave(page)
     expect(page.locator("li.attempt-question")).to_have_count(len(TYPES))
     for qtype, question in questions.items():
         block = question_block(page, question)
@@ -469,6 +477,7 @@ def test_picks_made_while_slow_saves_are_on_their_way_are_all_kept(new_page, see
     log_in(page, "ani", "quizapp-student")
     page.goto(f"/quizzes/{quiz.pk}/")
     page.get_by_role("button", name="Start").click()
+    wait_for_autosave(page)
     network = page.context.new_cdp_session(page)
     network.send("Network.enable")
     network.send("Network.emulateNetworkConditions", SLOW_NETWORK)

@@ -24,7 +24,7 @@ def test_the_study_and_practice_queues_skip_the_quizs_questions(
 ):
     signed_in.get("/study/")  # the learner's settings row exists from here on
     for url in ("/study/capitals/", "/practice/", "/study/"):
-        with django_assert_max_num_queries(20):
+        with django_assert_max_num_queries(21):
             html = signed_in.get(url).content.decode()
         assert shown_card(html) == bank.multiple.pk, url
         assert bank.true_false.prompt.replace("'", "&#x27;") not in html

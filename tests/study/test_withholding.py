@@ -130,7 +130,7 @@ def test_withholding_costs_no_query_per_card(learner, deck, cards, now):
     study_queue(user=learner, now=now)  # settings row exists from here on
     with CaptureQueriesContext(connection) as queries:
         entries = study_queue(user=learner, limit=50, now=now)
-    assert len(queries) <= 6
+    assert len(queries) <= 7
     # An anti-join inside each query that picks cards (learning, review, new): no more.
     assert 1 <= sum("quizzes_attemptquestion" in q["sql"] for q in queries) <= 3
     withheld = set(attempt.questions.values_list("question_id", flat=True))

@@ -76,3 +76,9 @@ window.addEventListener("beforeunload", (event) => {
     }
   }
 });
+
+// htmx wires the forms when the document is ready; from then on a change is saved. (Browser
+// tests wait for this mark before picking.)
+document.addEventListener("htmx:load", (event) => {
+  if (event.target === document.body) document.documentElement.dataset.autosave = "ready";
+});
