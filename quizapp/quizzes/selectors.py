@@ -13,7 +13,7 @@ from django.utils import timezone
 from quizapp.bank import grading
 from quizapp.bank.grading import QuestionType
 from quizapp.bank.models import DeckQuestion, Question
-from quizapp.quizzes.models import Attempt, AttemptQuestion, FeedbackMode, Quiz
+from quizapp.quizzes.models import DEADLINE_GRACE, Attempt, AttemptQuestion, FeedbackMode, Quiz
 
 # --------------------------------------------------------------------------------------------
 # Who may take a quiz: the one rule every face uses.
@@ -94,9 +94,6 @@ def attempts_of(user) -> QuerySet[Attempt]:
 # --------------------------------------------------------------------------------------------
 # What a learner may see of an attempt.
 # --------------------------------------------------------------------------------------------
-
-DEADLINE_GRACE = timedelta(seconds=30)
-"""Answers that arrive this long after the deadline still count (network latency, clocks)."""
 
 
 def results_visible(attempt: Attempt, now: datetime) -> bool:

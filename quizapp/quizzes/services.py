@@ -24,7 +24,6 @@ from quizapp.quizzes.models import (
     Response,
 )
 from quizapp.quizzes.selectors import (
-    DEADLINE_GRACE,
     quiz_draw_pool,
     quiz_is_available_to,
     results_visible,
