@@ -26,8 +26,14 @@ from quizapp.bank.answer_forms import (
     previous_answer,
 )
 from quizapp.classroom.models import Assignment
-from quizapp.classroom.selectors import assignments_due_for, classes_of
-from quizapp.classroom.services import ClassroomError, classroom_join, classroom_leave
+from quizapp.classroom.selectors import assignments_due_for, classes_of, invitations_for
+from quizapp.classroom.services import (
+    ClassroomError,
+    classroom_join,
+    classroom_leave,
+    invitation_accept,
+    invitation_decline,
+)
 from quizapp.quizzes.models import Attempt, AttemptQuestion, FeedbackMode, Quiz
 from quizapp.quizzes.selectors import attempt_view, attempts_of, quizzes_open_to
 from quizapp.quizzes.services import (
@@ -243,7 +249,12 @@ def class_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "frontend/class_list.html",
-        {"classes": classes, "error": error, "code": request.POST.get("code", "")},
+        {
+            "classes": classes,
+            "invitations": invitations_for(request.user),
+            "error": error,
+            "code": request.POST.get("code", ""),
+        },
         status=status,
     )
 
@@ -257,4 +268,23 @@ def class_leave(request: HttpRequest, class_id: int) -> HttpResponse:
         return render(request, "frontend/class_leave.html", {"classroom": classroom})
     classroom_leave(user=request.user, classroom=classroom)
     messages.success(request, f"You left {classroom.name}.")
+    return redirect("class_list")
+
+
+@login_required
+@require_POST
+def class_invitation_answer(request: HttpRequest, invitation_id: int, accept: bool) -> HttpResponse:
+    """Accept (join the class) or decline one of the learner's own open invitations."""
+    invitation = get_object_or_404(invitations_for(request.user), pk=invitation_id)
+    try:
+        if accept:
+            invitation_accept(invitation=invitation, user=request.user)
+        else:
+            invitation_decline(invitation=invitation, user=request.user)
+    except ClassroomError as refusal:  # answered or withdrawn meanwhile
+        raise Http404(refusal.message) from None
+    name = invitation.classroom.name
+    messages.success(
+        request, f"You joined {name}." if accept else f"You declined the invitation to {name}."
+    )
     return redirect("class_list")

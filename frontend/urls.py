@@ -52,4 +52,16 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/submit/", quizzes.attempt_submit_view, name="attempt_submit"),
     path("classes/", quizzes.class_list, name="class_list"),
     path("classes/<int:class_id>/leave/", quizzes.class_leave, name="class_leave"),
+    path(
+        "classes/invitations/<int:invitation_id>/accept/",
+        quizzes.class_invitation_answer,
+        {"accept": True},
+        name="class_invitation_accept",
+    ),
+    path(
+        "classes/invitations/<int:invitation_id>/decline/",
+        quizzes.class_invitation_answer,
+        {"accept": False},
+        name="class_invitation_decline",
+    ),
 ]

@@ -11,6 +11,17 @@ from quizapp.csv_cells import csv_writer
 
 
 @dataclass(frozen=True)
+class ReportLink:
+    """A cell that links on the page (to the object it names) and is its text in the CSV."""
+
+    text: str
+    url: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
 class ReportTable:
     title: str
     headers: list[str]

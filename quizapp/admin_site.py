@@ -9,8 +9,22 @@ views and actions all go through the same `get_queryset` and permission checks.
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.db.models import Q
+from django.forms.formsets import DELETION_FIELD_NAME
+from django.forms.utils import pretty_name
 from django.http import Http404
+from django.utils.text import capfirst
+
+
+class LabelledAutocompleteJsonView(AutocompleteJsonView):
+    """Autocomplete results named as their model admin's `autocomplete_label(obj)` says, when
+    it has one (a question by its text and type rather than its slug)."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        label = getattr(self.model_admin, "autocomplete_label", None)
+        return {**result, "text": label(obj)} if label else result
 
 
 class QuizappAdminSite(admin.AdminSite):
@@ -24,6 +38,9 @@ class QuizappAdminSite(admin.AdminSite):
 
         extra_context = {**(extra_context or {}), "dashboard": teacher_dashboard(user=request.user)}
         return super().index(request, extra_context)
+
+    def autocomplete_view(self, request):
+        return LabelledAutocompleteJsonView.as_view(admin_site=self)(request)
 
 
 class QuizappAdminConfig(AdminConfig):
@@ -39,6 +56,10 @@ class OwnedAdmin(admin.ModelAdmin):
 
     owner_lookup = "owner"
     shared_lookup: Q | None = None
+
+    class Media:
+        css = {"all": ("quizapp_admin/admin.css",)}
+        js = ("quizapp_admin/accessible.js",)
 
     def owned_filter(self, request) -> Q:
         return Q(**{self.owner_lookup: request.user})
@@ -99,3 +120,39 @@ class OwnedAdmin(admin.ModelAdmin):
         if obj is None or not self.has_view_or_change_permission(request, obj):
             raise Http404("No such object.")
         return obj
+
+
+def _name_controls(form, row: str) -> None:
+    for name, field in form.fields.items():
+        widget = getattr(field.widget, "widget", field.widget)  # inside the admin's wrapper
+        if widget.is_hidden:
+            continue
+        column = (
+            "Delete" if name == DELETION_FIELD_NAME else capfirst(field.label or pretty_name(name))
+        )
+        widget.attrs["aria-label"] = f"{column}, {row}"
+
+
+class _RowNamedFormSet:
+    """Names each control of a tabular inline by its column and row ("Text, row 2"; "…, new
+    row" for rows added on the page): Django names a column only in its header, which leaves
+    the controls without a name for screen readers."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        _name_controls(form, f"row {i + 1}")
+        return form
+
+    @property
+    def empty_form(self):
+        form = super().empty_form
+        _name_controls(form, "new row")
+        return form
+
+
+class NamedTabularInline(admin.TabularInline):
+    """The tabular inline of the teacher admin: every control has an accessible name."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (_RowNamedFormSet, formset), {})

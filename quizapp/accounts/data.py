@@ -24,7 +24,7 @@ from typing import Any
 from django.utils import timezone
 from knox.models import AuthToken
 
-from quizapp.classroom.models import Enrolment
+from quizapp.classroom.models import Enrolment, Invitation
 from quizapp.quizzes.models import Attempt, AttemptQuestion
 from quizapp.quizzes.selectors import AttemptView, attempt_view, shown_answer
 from quizapp.study.models import (
@@ -247,6 +247,16 @@ def _classes(user) -> list[dict]:
     ]
 
 
+def _class_invitations(user) -> list[dict]:
+    """Open invitations from teachers (each names the learner by username)."""
+    return [
+        {"class_name": name, "invited_by": inviter, "invited_at": _time(invited_at)}
+        for name, inviter, invited_at in Invitation.objects.filter(student=user)
+        .order_by("invited_at", "pk")
+        .values_list("classroom__name", "invited_by__username", "invited_at")
+    ]
+
+
 def _devices(user) -> list[dict]:
     """Signed-in devices (API tokens): when each signed in and when it expires. Never the
     token, which is stored only as a hash anyway."""
@@ -272,6 +282,7 @@ def learner_data_sections(*, user, now: datetime | None = None) -> dict[str, Any
         "cards": _cards(user),
         "quiz_attempts": _attempts(user, now),
         "classes": _classes(user),
+        "class_invitations": _class_invitations(user),
         "devices": _devices(user),
     }
 

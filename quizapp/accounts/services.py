@@ -69,10 +69,11 @@ def learner_delete(*, user: User) -> LearnerDeletion:
     """Delete a learner's account and their personal data, in one transaction.
 
     Deleted: the account, every review, card state, daily total and setting, class
-    memberships (the learner leaves each roster), signed-in devices, and failed-login records
-    under their username. Kept, anonymised: for each quiz, the learner's first submitted
-    attempt, with its answers and grades and no link to anyone, because a quiz's item
-    analysis is computed over each learner's first attempt; their other attempts are deleted.
+    memberships (the learner leaves each roster) and invitations, signed-in devices, and
+    failed-login records under their username. Kept, anonymised: for each quiz, the learner's
+    first submitted attempt, with its answers and grades and no link to anyone, because a
+    quiz's item analysis is computed over each learner's first attempt; their other attempts
+    are deleted.
     Regrade records name that attempt's learner as "(deleted learner)". See docs/privacy.md.
     """
     if refusal := learner_deletion_refusal(user=user):

@@ -58,6 +58,17 @@ v1 = [
     path("attempts/<int:id>/submit", quizzes.AttemptSubmitApi.as_view(), name="attempt-submit"),
     path("classes", classes.ClassListApi.as_view(), name="classes"),
     path("classes/join", classes.ClassJoinApi.as_view(), name="classes-join"),
+    path("classes/invitations", classes.InvitationListApi.as_view(), name="class-invitations"),
+    path(
+        "classes/invitations/<int:id>/accept",
+        classes.InvitationAcceptApi.as_view(),
+        name="class-invitation-accept",
+    ),
+    path(
+        "classes/invitations/<int:id>/decline",
+        classes.InvitationDeclineApi.as_view(),
+        name="class-invitation-decline",
+    ),
     path("classes/<int:id>/leave", classes.ClassLeaveApi.as_view(), name="class-leave"),
     path("classes/<int:id>/results", classes.ClassResultsApi.as_view(), name="class-results"),
     path("me/export", account.MeExportApi.as_view(), name="me-export"),

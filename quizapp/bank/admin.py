@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from quizapp.admin_site import OwnedAdmin
+from quizapp.admin_site import NamedTabularInline, OwnedAdmin
 from quizapp.bank import grading
 from quizapp.bank.admin_interchange import export_actions, import_view, visible_questions
 from quizapp.bank.answer_forms import answer_from_form, answer_inputs
@@ -85,14 +85,8 @@ class PartFormSet(BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
-        belongs = PART_OF_TYPE.get(QuestionType(question.type)) == self.part
-        if not belongs:
-            if rows:
-                raise forms.ValidationError(
-                    f"A {QuestionType(question.type).label.lower()} question has no "
-                    f"{self.part}; remove these rows."
-                )
-            return
+        if PART_OF_TYPE.get(QuestionType(question.type)) != self.part:
+            return  # the editor shows only the parts of the question's type (get_inlines)
         problems = grading.validate_key(_key_with_part(question, self.part, rows))
         if problems:
             raise forms.ValidationError([p[0].upper() + p[1:] + "." for p in problems])
@@ -135,7 +129,7 @@ class QuoteFormSet(BaseInlineFormSet):
                 )
 
 
-class PartInline(admin.TabularInline):
+class PartInline(NamedTabularInline):
     extra = 0
     min_num = 0
     ordering = ("position",)
@@ -166,7 +160,8 @@ class AcceptedAnswerInline(PartInline):
     formset = AcceptedFormSet
     fields = ("position", "text")
     extra = 2
-    verbose_name = "accepted answer (the first is the canonical one)"
+    verbose_name = "accepted answer"
+    verbose_name_plural = "accepted answers (the first is the canonical one)"
 
 
 class OrderItemInline(PartInline):
@@ -174,7 +169,8 @@ class OrderItemInline(PartInline):
     formset = ItemFormSet
     fields = ("position", "text")
     extra = 3
-    verbose_name = "item (list them in the correct order)"
+    verbose_name = "item"
+    verbose_name_plural = "items (list them in the correct order)"
 
 
 class MatchPairInline(PartInline):
@@ -189,7 +185,8 @@ class QuoteInline(PartInline):
     formset = QuoteFormSet
     fields = ("position", "paragraph", "text")
     extra = 1
-    verbose_name = "supporting quote (verbatim from the source)"
+    verbose_name = "supporting quote"
+    verbose_name_plural = "supporting quotes (verbatim from the source)"
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "paragraph":
@@ -198,6 +195,17 @@ class QuoteInline(PartInline):
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+
+# The answer fields of each type (its list of parts, if any, is an inline: INLINES_BY_TYPE).
+ANSWER_FIELDS_BY_TYPE = {
+    QuestionType.SINGLE_CHOICE: ("shuffle_choices",),
+    QuestionType.MULTIPLE_CHOICE: ("shuffle_choices",),
+    QuestionType.SHORT_TEXT: ("typo_tolerance",),
+    QuestionType.ORDERING: (),
+    QuestionType.MATCHING: (),
+    QuestionType.TRUE_FALSE: ("answer_bool",),
+    QuestionType.NUMERIC: ("numeric_value", "numeric_tolerance", "numeric_unit"),
+}
 
 INLINES_BY_TYPE = {
     QuestionType.SINGLE_CHOICE: [ChoiceInline],
@@ -210,37 +218,44 @@ INLINES_BY_TYPE = {
 }
 
 
-class DeckMembershipInline(admin.TabularInline):
+class DeckMembershipInline(NamedTabularInline):
     model = DeckQuestion
     extra = 1
     fields = ("deck", "position")
     verbose_name = "deck"
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "deck" and not request.user.is_superuser:
-            kwargs["queryset"] = Deck.objects.filter(Q(owner=request.user) | Q(owner__isnull=True))
+        if db_field.name == "deck":
+            kwargs["queryset"] = decks_usable_by(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def question_label(question: Question) -> str:
+    """A question as a teacher recognises it: its text, then its type and slug."""
+    prompt = " ".join(question.prompt.split())
+    return f"{prompt} ({QuestionType(question.type).label} · {question.slug})"
+
+
+QUESTION_FIELDS = ("slug", "type", "prompt", "explanation", "difficulty", "tags", "status")
+"""What every question has (the answer fields depend on its type)."""
 
 
 class QuestionForm(forms.ModelForm):
     class Meta:
         model = Question
         fields = (
-            "slug",
-            "type",
-            "prompt",
-            "explanation",
-            "difficulty",
-            "tags",
-            "status",
-            "answer_bool",
-            "typo_tolerance",
-            "numeric_value",
-            "numeric_tolerance",
-            "numeric_unit",
-            "shuffle_choices",
+            *QUESTION_FIELDS,
+            *dict.fromkeys(f for fields in ANSWER_FIELDS_BY_TYPE.values() for f in fields),
             "source",
         )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A new question started from "Add question" with a source: show that source's
+        # paragraphs to quote from before the first save.
+        source = str(self.initial.get("source") or "")
+        if self.instance.pk is None and self.instance.source_id is None and source.isdigit():
+            self.instance.source = Source.objects.filter(pk=source).first()
 
     def clean(self):
         data = super().clean()
@@ -261,7 +276,7 @@ class QuestionAdmin(OwnedAdmin):
     shared_lookup = Q(owner__isnull=True, status=Question.Status.PUBLISHED)
     list_display = ("slug", "type", "status", "version", "owner", "deck_list", "difficulty")
     list_filter = (
-        "decks",
+        ("decks", admin.RelatedOnlyFieldListFilter),  # the decks of the questions listed
         "type",
         "tags",
         "status",
@@ -278,46 +293,72 @@ class QuestionAdmin(OwnedAdmin):
         "retire",
         "duplicate",
         "add_to_quiz",
-        *export_actions(lambda request, queryset: queryset & visible_questions(request.user)),
+        # A subquery, not `queryset & ...`: the changelist's rows are `distinct()` and Django
+        # cannot combine a distinct query with one that is not.
+        *export_actions(
+            lambda request, queryset: visible_questions(request.user).filter(
+                pk__in=queryset.values("pk")
+            )
+        ),
     )
 
-    class Media:
-        css = {"all": ("quizapp_admin/admin.css",)}
+    def get_fieldsets(self, request, obj=None):
+        answer = ANSWER_FIELDS_BY_TYPE.get(_question_type(request, obj), ())
+        return (
+            (None, {"fields": QUESTION_FIELDS}),
+            *((("Answer", {"fields": answer}),) if answer else ()),
+            ("Provenance", {"fields": ("source", "source_paragraphs")}),
+            ("About", {"fields": ("version", "owner", "preview_link")}),
+        )
 
-    fieldsets = (
-        (
-            None,
-            {"fields": ("slug", "type", "prompt", "explanation", "difficulty", "tags", "status")},
-        ),
-        (
-            "Answer (the fields for the question's type; list parts are edited below)",
-            {
-                "fields": (
-                    "answer_bool",
-                    "typo_tolerance",
-                    "numeric_value",
-                    "numeric_tolerance",
-                    "numeric_unit",
-                    "shuffle_choices",
-                )
-            },
-        ),
-        ("Provenance", {"fields": ("source", "source_paragraphs")}),
-        ("About", {"fields": ("version", "owner", "preview_link")}),
-    )
+    def get_readonly_fields(self, request, obj=None):
+        # A saved question keeps its type: its answer parts, past attempts and exports fit it.
+        return ("type", *self.readonly_fields) if obj is not None else self.readonly_fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        chosen = _type_in(request.GET) if obj is None else None
+        if chosen is not None and "type" in form.base_fields:
+            # Chosen before the form: shown, and kept whatever is posted.
+            form.base_fields["type"].initial = chosen.value
+            form.base_fields["type"].disabled = True
+        return form
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if _question_type(request, None) is None:
+            return self.choose_type_view(request)
+        return super().add_view(request, form_url, extra_context)
+
+    def choose_type_view(self, request):
+        """First step of "Add question": its type (which decides the form) and, optionally,
+        the source it quotes (whose paragraphs the form then shows)."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Add question: choose its type",
+            "types": list(QuestionType),
+            "sources": Source.objects.order_by("title", "pk"),
+            "kept": [
+                (name, value)
+                for name, value in request.GET.items()
+                if name not in ("type", "source")
+            ],
+            "is_popup": "_popup" in request.GET,
+        }
+        return TemplateResponse(request, "admin/bank/question/choose_type.html", context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("decks")
+
+    def autocomplete_label(self, obj) -> str:
+        return question_label(obj)
 
     @admin.display(description="decks")
     def deck_list(self, obj):
         return ", ".join(deck.slug for deck in obj.decks.all())
 
     def get_inlines(self, request, obj):
-        if obj is None:
-            parts = [ChoiceInline, AcceptedAnswerInline, OrderItemInline, MatchPairInline]
-        else:
-            parts = INLINES_BY_TYPE[QuestionType(obj.type)]
+        parts = INLINES_BY_TYPE.get(_question_type(request, obj), [])
         return [*parts, QuoteInline, DeckMembershipInline]
 
     @admin.display(description="Source paragraphs (copy a quote from here)")
@@ -325,8 +366,11 @@ class QuestionAdmin(OwnedAdmin):
         if obj is None or obj.source_id is None:
             return "Choose a source and save to see its numbered paragraphs."
         paragraphs = obj.source.paragraphs.all()
+        # Focusable, so the keyboard can scroll the list.
         return format_html(
-            '<ol class="quizapp-paragraphs">{}</ol>',
+            '<div class="quizapp-paragraphs" tabindex="0" role="region" aria-label="{}">'
+            "<ol>{}</ol></div>",
+            f"Paragraphs of {obj.source.title}",
             format_html_join(
                 "",
                 '<li value="{}"><small>¶{}</small> {}</li>',
@@ -506,6 +550,28 @@ class QuestionAdmin(OwnedAdmin):
         return TemplateResponse(request, "admin/bank/question/add_to_quiz.html", context)
 
 
+def decks_usable_by(user):
+    """The decks a teacher may put questions in, draw from or assign: theirs and the shared."""
+    if user.is_superuser:
+        return Deck.objects.all()
+    return Deck.objects.filter(Q(owner=user) | Q(owner__isnull=True))
+
+
+def _type_in(data) -> QuestionType | None:
+    try:
+        return QuestionType(data.get("type", ""))
+    except ValueError:
+        return None
+
+
+def _question_type(request, obj) -> QuestionType | None:
+    """The type the editor is for: the question's own, else the one chosen in "Add question"
+    (or posted by a form that was not started there)."""
+    if obj is not None:
+        return QuestionType(obj.type)
+    return _type_in(request.GET) or _type_in(request.POST)
+
+
 def _deck_questions(request, decks):
     """The selected decks' questions in study order, limited to what the user may see."""
     visible = set(visible_questions(request.user).values_list("pk", flat=True))
@@ -544,7 +610,7 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ("slug",)
 
 
-class ParagraphInline(admin.TabularInline):
+class ParagraphInline(NamedTabularInline):
     model = Paragraph
     fields = ("number", "text", "factual")
     readonly_fields = ("number", "text")

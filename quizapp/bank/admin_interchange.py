@@ -87,9 +87,8 @@ class ImportForm(forms.Form):
         required=False,
         help_text="Put every imported question in this deck.",
     )
-    only_valid = forms.BooleanField(
-        required=False, label="Import only the valid questions and skip the lines with problems"
-    )
+    # Set by the preview's import button when it skips the lines with problems.
+    only_valid = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -79,6 +79,11 @@ class QuestionType(StrEnum):
     def label(self) -> str:
         return _TYPE_LABELS[self]
 
+    @property
+    def description(self) -> str:
+        """What the learner does, for a teacher choosing a type."""
+        return _TYPE_DESCRIPTIONS[self]
+
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:
         """``(value, label)`` pairs, ready for a model field's ``choices``."""
@@ -93,6 +98,17 @@ _TYPE_LABELS: dict[QuestionType, str] = {
     QuestionType.NUMERIC: "Numeric",
     QuestionType.ORDERING: "Ordering",
     QuestionType.MATCHING: "Matching",
+}
+
+
+_TYPE_DESCRIPTIONS: dict[QuestionType, str] = {
+    QuestionType.SINGLE_CHOICE: "Pick the one right option among several.",
+    QuestionType.MULTIPLE_CHOICE: "Pick every right option; partly right earns part of the points.",
+    QuestionType.TRUE_FALSE: "Say whether a statement is true or false.",
+    QuestionType.SHORT_TEXT: "Type a word or phrase; you list the answers to accept.",
+    QuestionType.NUMERIC: "Type a number, within a tolerance and with an optional unit.",
+    QuestionType.ORDERING: "Put items in the right order.",
+    QuestionType.MATCHING: "Match each item on the left with one on the right.",
 }
 
 

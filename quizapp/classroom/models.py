@@ -51,6 +51,29 @@ class Enrolment(models.Model):
         return f"{self.student} in {self.classroom}"
 
 
+class Invitation(models.Model):
+    """A teacher's invitation of one student to a class. The student is enrolled only when
+    they accept it (on the web Classes page or over the API); declining deletes it."""
+
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="invitations")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="class_invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    invited_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-invited_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["classroom", "student"], name="invitation_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} invited to {self.classroom}"
+
+
 class Assignment(models.Model):
     """A quiz or a deck set for a class, with a due date."""
 

@@ -4,12 +4,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, QuerySet, Value
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    FloatField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Cast, Greatest, Power
 from django.utils import timezone
 
 from quizapp.bank.models import Deck
-from quizapp.classroom.models import Assignment, Classroom
+from quizapp.classroom.models import Assignment, Classroom, Invitation
 from quizapp.quizzes.models import Attempt, Quiz
 from quizapp.study.fitting import DEFAULT_PARAMETERS
 from quizapp.study.models import CardState
@@ -35,10 +47,31 @@ def assignments_due_for(user, now: datetime | None = None) -> QuerySet[Assignmen
     )
 
 
+def invitations_for(user) -> QuerySet[Invitation]:
+    """A student's open invitations, newest first, with what the Classes page shows."""
+    return (
+        Invitation.objects.filter(student=user)
+        .select_related("classroom", "invited_by")
+        .prefetch_related("classroom__teachers")
+        .order_by("-invited_at", "pk")
+    )
+
+
 def classes_taught_by(user) -> QuerySet[Classroom]:
     if user.is_superuser:
         return Classroom.objects.all()
     return Classroom.objects.filter(teachers=user)
+
+
+@dataclass(frozen=True)
+class LatestAttempt:
+    """A student's most recent attempt at a quiz, and where it stands."""
+
+    id: int
+    number: int
+    progress: Attempt.Progress
+    last_activity: datetime
+    """When they last saved an answer, or started."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +80,7 @@ class ResultCell:
     best_percentage: Decimal | None
     submitted_at: datetime | None
     on_time: bool | None  # None: nothing submitted
+    latest: LatestAttempt | None = None
 
 
 @dataclass(frozen=True)
@@ -60,12 +94,15 @@ class ClassResults:
         return self.cells.get((student.pk, assignment.pk), ResultCell(0, None, None, None))
 
 
-def class_results(*, classroom: Classroom, students: list | None = None) -> ClassResults:
-    """Students × assigned quizzes: attempts, best score, and whether the first submission
-    was on time (three queries whatever the class size).
+def class_results(
+    *, classroom: Classroom, students: list | None = None, now: datetime | None = None
+) -> ClassResults:
+    """Students × assigned quizzes: attempts, best score, whether the first submission was on
+    time, and where the latest attempt stands (four queries whatever the class size).
 
     `students`: some of the class (a page of the report); by default all, by username.
     """
+    now = now or timezone.now()
     if students is None:
         students = list(classroom.students.order_by("username", "pk"))
     assignments = list(
@@ -83,6 +120,15 @@ def class_results(*, classroom: Classroom, students: list | None = None) -> Clas
         )
         .order_by()
     )
+    latest = {
+        (attempt.user_id, attempt.quiz_id): LatestAttempt(
+            id=attempt.pk,
+            number=attempt.number,
+            progress=attempt.progress(now=now, last_activity=attempt.last_answer),
+            last_activity=attempt.last_answer or attempt.started_at,
+        )
+        for attempt in _latest_attempts(quizzes=list(by_quiz), students=students)
+    }
     cells = {}
     for row in rows:
         assignment = by_quiz[row["quiz_id"]]
@@ -92,8 +138,36 @@ def class_results(*, classroom: Classroom, students: list | None = None) -> Clas
             best_percentage=row["best"],
             submitted_at=first,
             on_time=None if first is None else first <= assignment.due_at,
+            latest=latest.get((row["user_id"], row["quiz_id"])),
         )
     return ClassResults(classroom, students, assignments, cells)
+
+
+def class_attempt(*, classroom: Classroom, attempt_id: int, teacher) -> Attempt | None:
+    """An attempt a teacher of `classroom` may review, or None: its learner is enrolled in the
+    class, and its quiz is assigned to the class or is the teacher's own (an administrator:
+    any quiz)."""
+    attempts = Attempt.objects.filter(pk=attempt_id, user__enrolments__classroom=classroom)
+    if not teacher.is_superuser:
+        attempts = attempts.filter(
+            Q(quiz__assignments__classroom=classroom) | Q(quiz__owner=teacher)
+        )
+    return attempts.select_related("quiz", "user").distinct().first()
+
+
+def _latest_attempts(*, quizzes: list[int], students: list) -> QuerySet[Attempt]:
+    """Each student's latest attempt at each quiz, with `last_answer` (when they last saved
+    an answer in it, if ever)."""
+    newest = Attempt.objects.filter(quiz=OuterRef("quiz"), user=OuterRef("user")).order_by(
+        "-number"
+    )
+    return (
+        Attempt.objects.filter(quiz__in=quizzes, user__in=[s.pk for s in students])
+        .filter(number=Subquery(newest.values("number")[:1]))
+        .annotate(last_answer=Max("questions__response__answered_at"))
+        .only("user_id", "quiz_id", "number", "status", "auto_submitted", "deadline", "started_at")
+        .order_by()
+    )
 
 
 @dataclass(frozen=True)
@@ -204,7 +278,8 @@ def class_deck_memory(*, classroom: Classroom, now: datetime | None = None) -> l
 class FlaggedItem:
     quiz_id: int
     quiz_title: str
-    question_slug: str
+    question_id: int
+    prompt: str
     flags: tuple[str, ...]
 
 
@@ -251,5 +326,7 @@ def teacher_dashboard(*, user, now: datetime | None = None) -> TeacherDashboard:
     for quiz in Quiz.objects.filter(pk__in=quiz_ids):
         for item in quiz_item_analysis(quiz=quiz).items:
             if item.flags:
-                flagged.append(FlaggedItem(quiz.pk, quiz.title, item.question_slug, item.flags))
+                flagged.append(
+                    FlaggedItem(quiz.pk, quiz.title, item.question_id, item.prompt, item.flags)
+                )
     return TeacherDashboard(classes, recent, due, flagged)

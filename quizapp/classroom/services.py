@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -11,6 +12,7 @@ from quizapp.classroom.models import (
     Assignment,
     Classroom,
     Enrolment,
+    Invitation,
     new_join_code,
 )
 from quizapp.quizzes.models import Quiz
@@ -44,15 +46,15 @@ def classroom_join(*, user, code: str, now: datetime | None = None) -> Enrolment
     classroom = Classroom.objects.filter(join_code=normalize_join_code(code)).first()
     if classroom is None:
         raise ClassroomError("invalid_code", "No class has that join code. Check it and retry.")
-    if Enrolment.objects.filter(classroom=classroom, student=user).exists():
-        raise ClassroomError("already_enrolled", f"You are already in {classroom.name}.")
     try:
-        with transaction.atomic():
-            return Enrolment.objects.create(
+        with transaction.atomic():  # the unique constraint tells whether they were in already
+            enrolment = Enrolment.objects.create(
                 classroom=classroom, student=user, joined_at=now or timezone.now()
             )
     except IntegrityError:
         raise ClassroomError("already_enrolled", f"You are already in {classroom.name}.") from None
+    Invitation.objects.filter(classroom=classroom, student=user).delete()  # answered by joining
+    return enrolment
 
 
 @transaction.atomic
@@ -115,3 +117,86 @@ def assignment_create(
         exam_date=exam_date,
         created_by=by,
     )
+
+
+# Invitations: a teacher names a student; the student joins only by accepting. -------------
+
+
+def invitable_student(username: str):
+    """The active student account with this username, or None. Staff (teachers and
+    administrators) are never invitable, and are answered exactly as a name nobody has, so
+    the invitation form tells nobody which accounts are staff."""
+    students = get_user_model().objects.filter(is_active=True, is_staff=False, is_superuser=False)
+    username = username.strip()
+    if not username:
+        return None
+    exact = students.filter(username=username).first()
+    if exact is not None:
+        return exact
+    # Usernames are case-sensitive, but a teacher copying one from a list may change its case:
+    # accept that when it names one account only.
+    alike = list(students.filter(username__iexact=username)[:2])
+    return alike[0] if len(alike) == 1 else None
+
+
+@transaction.atomic
+def invitation_create(
+    *, classroom: Classroom, username: str, by, now: datetime | None = None
+) -> Invitation:
+    _require_teacher(classroom, by)
+    student = invitable_student(username)
+    if student is None:
+        raise ClassroomError(
+            "no_such_student", f"No student has the username “{username.strip()}”."
+        )
+    if Enrolment.objects.filter(classroom=classroom, student=student).exists():
+        raise ClassroomError(
+            "already_enrolled", f"{student.get_username()} is already in {classroom.name}."
+        )
+    invitation, created = Invitation.objects.get_or_create(
+        classroom=classroom,
+        student=student,
+        defaults={"invited_by": by, "invited_at": now or timezone.now()},
+    )
+    if not created:
+        raise ClassroomError(
+            "already_invited", f"{student.get_username()} is already invited to {classroom.name}."
+        )
+    return invitation
+
+
+def _locked_invitation(*, invitation: Invitation, user) -> Invitation:
+    locked = (
+        Invitation.objects.select_for_update()
+        .select_related("classroom")
+        .filter(pk=invitation.pk, student=user)
+        .first()
+    )
+    if locked is None:  # withdrawn, answered meanwhile, or someone else's
+        raise ClassroomError("not_invited", "This invitation is no longer open.")
+    return locked
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user, now: datetime | None = None) -> Enrolment:
+    """The invited student joins the class (once: accepting when already in it just closes
+    the invitation)."""
+    invitation = _locked_invitation(invitation=invitation, user=user)
+    enrolment, _ = Enrolment.objects.get_or_create(
+        classroom=invitation.classroom,
+        student=user,
+        defaults={"joined_at": now or timezone.now()},
+    )
+    invitation.delete()
+    return enrolment
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation, user) -> None:
+    _locked_invitation(invitation=invitation, user=user).delete()
+
+
+@transaction.atomic
+def invitation_withdraw(*, invitation: Invitation, by) -> None:
+    _require_teacher(invitation.classroom, by)
+    Invitation.objects.filter(pk=invitation.pk).delete()

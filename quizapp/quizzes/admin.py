@@ -8,34 +8,38 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from quizapp.admin_reports import ReportTable, report_response
-from quizapp.admin_site import OwnedAdmin
+from quizapp.admin_reports import ReportLink, ReportTable, report_response
+from quizapp.admin_site import NamedTabularInline, OwnedAdmin
+from quizapp.bank.admin import decks_usable_by, question_label
 from quizapp.bank.admin_interchange import export_actions
 from quizapp.bank.answer_forms import answer_inputs
+from quizapp.bank.grading import QuestionType
 from quizapp.bank.models import Question
 from quizapp.quizzes.models import Attempt, Quiz, QuizItem
 from quizapp.quizzes.selectors import quiz_deck_overlap, quiz_item_analysis
 
 
-class QuizItemInline(admin.TabularInline):
+class QuizItemInline(NamedTabularInline):
     model = QuizItem
     fields = ("position", "question", "points")
     autocomplete_fields = ("question",)
     extra = 1
-    classes = ("quizapp-sortable",)
+    classes = ("quizapp-sortable", "quizapp-no-row-label")
     verbose_name = "question"
     verbose_name_plural = "questions (drag to reorder, or use the arrows)"
 
     class Media:
         js = ("quizapp_admin/sortable-inline.js",)
-        css = {"all": ("quizapp_admin/admin.css",)}
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "question" and not request.user.is_superuser:
             kwargs["queryset"] = Question.objects.filter(
                 Q(owner=request.user) | Q(owner__isnull=True, status=Question.Status.PUBLISHED)
             )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "question":
+            field.label_from_instance = question_label  # as the picker's search results
+        return field
 
 
 class AssignForm(forms.Form):
@@ -101,6 +105,11 @@ class QuizAdmin(OwnedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_items=Count("items"))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "draw_deck":
+            kwargs["queryset"] = decks_usable_by(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="questions", ordering="n_items")
     def question_count(self, obj):
@@ -212,6 +221,7 @@ class QuizAdmin(OwnedAdmin):
             title=f"Item analysis: {quiz}",
             headers=[
                 "Question",
+                "Type",
                 "Responses",
                 "Facility",
                 "Discrimination",
@@ -221,7 +231,10 @@ class QuizAdmin(OwnedAdmin):
             ],
             rows=[
                 [
-                    item.question_slug,
+                    ReportLink(
+                        item.prompt, reverse("admin:bank_question_change", args=[item.question_id])
+                    ),
+                    QuestionType(item.question_type).label,
                     item.responses,
                     _round(item.facility),
                     _round(item.discrimination),
@@ -283,7 +296,7 @@ class AttemptAdmin(OwnedAdmin):
 
     owner_lookup = "quiz__owner"
     list_display = ("user", "quiz", "number", "status", "percentage", "passed", "submitted_at")
-    list_filter = ("status", "passed", "quiz")
+    list_filter = ("status", "passed", ("quiz", admin.RelatedOnlyFieldListFilter))
     search_fields = ("user__username", "quiz__title")
     list_select_related = ("user", "quiz")
 

@@ -1,6 +1,6 @@
 """Quizzes, attempts and responses."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -9,6 +9,11 @@ from django.db import models
 from django.db.models import Q
 
 from quizapp.bank.models import Deck, Question, Tag
+
+DEADLINE_GRACE = timedelta(seconds=30)
+"""Answers that arrive this long after the deadline still count (network latency, clocks)."""
+ABANDONED_AFTER = timedelta(days=1)
+"""An attempt in progress with no activity for this long is reported as abandoned."""
 
 
 class FeedbackMode(models.TextChoices):
@@ -123,6 +128,15 @@ class Attempt(models.Model):
         IN_PROGRESS = "in_progress", "In progress"
         SUBMITTED = "submitted", "Submitted"
 
+    class Progress(models.TextChoices):
+        """Where an attempt stands, as a teacher's report tells it (see `progress`)."""
+
+        IN_PROGRESS = "in_progress", "in progress"
+        SUBMITTED = "submitted", "submitted"
+        AUTO_SUBMITTED = "auto_submitted", "timed out, submitted automatically"
+        TIMED_OUT = "timed_out", "timed out, not submitted yet"
+        ABANDONED = "abandoned", "abandoned"
+
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="attempts")
     # Empty once the learner deleted their account: the attempt is kept, anonymised, for the
     # quiz's item analysis (see `quizapp.accounts.services.learner_delete`, docs/privacy.md).
@@ -157,6 +171,25 @@ class Attempt(models.Model):
     @property
     def is_submitted(self) -> bool:
         return self.status == self.Status.SUBMITTED
+
+    def is_overdue(self, now: datetime) -> bool:
+        """In progress past its deadline (and the grace): due to be submitted automatically,
+        which happens the next time anyone opens it."""
+        return (
+            not self.is_submitted
+            and self.deadline is not None
+            and now > self.deadline + DEADLINE_GRACE
+        )
+
+    def progress(self, *, now: datetime, last_activity: datetime | None) -> "Attempt.Progress":
+        """`last_activity`: when the learner last saved an answer (None: never)."""
+        if self.is_submitted:
+            return self.Progress.AUTO_SUBMITTED if self.auto_submitted else self.Progress.SUBMITTED
+        if self.is_overdue(now):
+            return self.Progress.TIMED_OUT
+        if now - (last_activity or self.started_at) >= ABANDONED_AFTER:
+            return self.Progress.ABANDONED
+        return self.Progress.IN_PROGRESS
 
 
 class AttemptQuestion(models.Model):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from quizapp.bank import grading
 from quizapp.bank.grading import QuestionType
 from quizapp.bank.models import DeckQuestion, Question
-from quizapp.quizzes.models import Attempt, AttemptQuestion, FeedbackMode, Quiz
+from quizapp.quizzes.models import DEADLINE_GRACE, Attempt, AttemptQuestion, FeedbackMode, Quiz
 
 # --------------------------------------------------------------------------------------------
 # Who may take a quiz: the one rule every face uses.
@@ -94,9 +94,6 @@ def attempts_of(user) -> QuerySet[Attempt]:
 # --------------------------------------------------------------------------------------------
 # What a learner may see of an attempt.
 # --------------------------------------------------------------------------------------------
-
-DEADLINE_GRACE = timedelta(seconds=30)
-"""Answers that arrive this long after the deadline still count (network latency, clocks)."""
 
 
 def results_visible(attempt: Attempt, now: datetime) -> bool:
@@ -321,6 +318,7 @@ FACILITY_RANGE = (0.2, 0.9)
 class ItemStatistics:
     question_id: int
     question_slug: str
+    question_type: str
     prompt: str
     responses: int
     facility: float | None
@@ -374,6 +372,7 @@ def quiz_item_analysis(*, quiz: Quiz, students: QuerySet | None = None) -> ItemA
         .annotate(
             position=Min("position"),
             slug=Min("question__slug"),
+            question_type=Min("question__type"),
             prompt=Min("prompt"),  # the same in every snapshot unless the question was edited
             responses=Count("pk"),
             total=Sum(score),
@@ -422,6 +421,7 @@ def quiz_item_analysis(*, quiz: Quiz, students: QuerySet | None = None) -> ItemA
             ItemStatistics(
                 question_id=question_id,
                 question_slug=row["slug"],
+                question_type=row["question_type"],
                 prompt=row["prompt"],
                 responses=n,
                 facility=facility,
@@ -439,3 +439,64 @@ def _as_int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+# --------------------------------------------------------------------------------------------
+# A teacher's review of one attempt (as Moodle's attempt review).
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewedQuestion:
+    position: int
+    question_id: int
+    type_label: str
+    prompt: str
+    points: Decimal
+    answered: bool
+    answer_text: str
+    correct_answer_text: str
+    points_awarded: Decimal | None
+    correct: bool | None
+    feedback: str
+    time_spent: timedelta | None
+    answered_at: datetime | None
+    regraded_at: datetime | None
+
+
+def attempt_review(*, attempt: Attempt) -> list[ReviewedQuestion]:
+    """Each question of an attempt as it was shown, with the answer given, the correct answer,
+    the points, the feedback and the time spent: everything, whatever the quiz's feedback
+    mode, so only for a teacher who may review the attempt (a learner's own view is
+    `attempt_view`). One query."""
+    from quizapp.bank.answer_forms import answer_text
+
+    reviewed = []
+    for aq in attempt.questions.select_related("response").order_by("position"):
+        key = grading.AnswerKey.from_json(aq.answer_key)
+        response = getattr(aq, "response", None)
+        given = "Not answered."
+        if response is not None:
+            try:
+                given = answer_text(key, response.answer)
+            except (KeyError, TypeError, ValueError, IndexError):
+                given = str(response.answer)  # saved under a key a regrade has since changed
+        reviewed.append(
+            ReviewedQuestion(
+                position=aq.position,
+                question_id=aq.question_id,
+                type_label=key.type.label,
+                prompt=aq.prompt,
+                points=aq.points,
+                answered=response is not None,
+                answer_text=given,
+                correct_answer_text=grading.correct_answer_text(key),
+                points_awarded=response.points_awarded if response else None,
+                correct=response.correct if response else None,
+                feedback=response.feedback if response else "",
+                time_spent=response.time_spent if response else None,
+                answered_at=response.answered_at if response else None,
+                regraded_at=response.regraded_at if response else None,
+            )
+        )
+    return reviewed

@@ -14,6 +14,7 @@ from quizapp.bank import grading
 from quizapp.bank.grading import QuestionType
 from quizapp.bank.models import Question
 from quizapp.quizzes.models import (
+    DEADLINE_GRACE,  # noqa: F401 (importable from here too)
     Attempt,
     AttemptQuestion,
     FeedbackMode,
@@ -23,7 +24,6 @@ from quizapp.quizzes.models import (
     Response,
 )
 from quizapp.quizzes.selectors import (
-    DEADLINE_GRACE,
     quiz_draw_pool,
     quiz_is_available_to,
     results_visible,
@@ -319,11 +319,7 @@ def attempt_reviews_record(*, attempt: Attempt, now: datetime | None = None) -> 
 def attempt_expire_if_due(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
     """Submit an attempt automatically once its deadline (plus grace) has passed."""
     now = _now(now)
-    if (
-        not attempt.is_submitted
-        and attempt.deadline is not None
-        and now > attempt.deadline + DEADLINE_GRACE
-    ):
+    if attempt.is_overdue(now):
         return attempt_submit(attempt=attempt, now=now, auto=True)
     return attempt
 

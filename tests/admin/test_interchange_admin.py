@@ -1,6 +1,8 @@
 import io
 import zipfile
+from html.parser import HTMLParser
 
+import pytest
 from django.urls import reverse
 
 from quizapp.bank.models import DeckQuestion, Question
@@ -96,3 +98,95 @@ def test_a_quiz_exports_its_questions_in_order(client, teacher):
     client.force_login(teacher)
     text = export(client, "quizzes_quiz", "gift", [quiz.pk]).content.decode()
     assert text.index("First?") < text.index("Second?")
+
+
+@pytest.mark.parametrize("kind", ["gift", "csv", "anki"])
+def test_a_teacher_exports_selected_questions_from_the_question_list(
+    client, teacher, other_teacher, kind
+):
+    mine = ChoiceQuestionFactory(owner=teacher, status="draft", slug="mine", prompt="Mine?")
+    shared = ChoiceQuestionFactory(owner=None, slug="shared", prompt="Shared?")
+    theirs = ChoiceQuestionFactory(owner=other_teacher, slug="theirs", prompt="Theirs?")
+    client.force_login(teacher)
+    response = export(client, "bank_question", kind, [mine.pk, shared.pk, theirs.pk])
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="')
+    if kind == "anki":
+        with zipfile.ZipFile(io.BytesIO(response.content)) as package:
+            assert "collection.anki2" in package.namelist()
+        return
+    text = response.content.decode("utf-8-sig")
+    assert "Mine?" in text and "Shared?" in text
+    assert "Theirs?" not in text  # another teacher's question is never selectable
+
+
+class _FormFields(HTMLParser):
+    """What a browser posts from the page's form: its inputs, as they are, and a button
+    (by its label)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self.buttons: dict[str, tuple[str, str]] = {}
+        self._button: dict | None = None
+        self._label = ""
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "button" and attrs.get("type", "submit") == "submit" and "name" in attrs:
+            self._button, self._label = attrs, ""
+        if tag != "input" or "name" not in attrs or "disabled" in attrs:
+            return
+        kind = attrs.get("type", "text")
+        if kind == "submit":
+            self.buttons[attrs.get("value", "")] = (attrs["name"], attrs.get("value", ""))
+        elif kind not in ("checkbox", "radio") or "checked" in attrs:
+            self.fields.append((attrs["name"], attrs.get("value", "on")))
+
+    def handle_data(self, data):
+        if self._button is not None:
+            self._label += data
+
+    def handle_endtag(self, tag):
+        if tag == "button" and self._button is not None:
+            label = " ".join(self._label.split())
+            self.buttons[label] = (self._button["name"], self._button.get("value", ""))
+            self._button = None
+
+
+def confirm_as_shown(client, preview) -> tuple[str, object]:
+    """Press the preview's import button, posting what the page holds; return its label."""
+    form = _FormFields()
+    form.feed(preview.content.decode())
+    ((label, button),) = [(label, b) for label, b in form.buttons.items() if b[0] == "confirm"]
+    data: dict[str, list[str]] = {}
+    for name, value in [*form.fields, button]:
+        data.setdefault(name, []).append(value)
+    return label, client.post(reverse("admin:bank_question_import"), data)
+
+
+def test_the_import_button_imports_what_it_says(client, teacher):
+    client.force_login(teacher)
+    label, response = confirm_as_shown(client, post_import(client, GIFT))
+    assert label == "Import 2 question(s) as drafts"
+    assert Question.objects.count() == 2
+    assert "2 question(s) imported as drafts." in response.content.decode()
+
+
+def test_with_problems_the_import_button_says_it_skips_them_and_does(client, teacher):
+    client.force_login(teacher)
+    preview = post_import(client, BROKEN)
+    label, response = confirm_as_shown(client, preview)
+    assert label == "Import the 2 valid question(s) as drafts and skip 1 line with problems"
+    assert sorted(Question.objects.values_list("slug", flat=True)) == [
+        "capital-of-armenia",
+        "war-year",
+    ]
+    assert "2 question(s) imported as drafts; 1 line(s) skipped." in response.content.decode()
+
+
+def test_a_file_with_nothing_valid_offers_no_import_button(client, teacher):
+    client.force_login(teacher)
+    page = post_import(client, "::essay:: Discuss the conflict. {}\n").content.decode()
+    assert 'name="confirm"' not in page
+    assert "Nothing can be imported: fix the problems listed and preview again." in page

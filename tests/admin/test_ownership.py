@@ -153,7 +153,7 @@ def test_own_report_pages_and_csv_exports_work(client, teacher, student, world):
     analysis = client.get(
         reverse("admin:quizzes_quiz_item_analysis", args=[world["my_quiz"].pk]) + "?format=csv"
     )
-    assert analysis.content.decode().splitlines()[0].startswith("Question,Responses,Facility")
+    assert analysis.content.decode().splitlines()[0].startswith("Question,Type,Responses,Facility")
     memory = client.get(reverse("admin:classroom_classroom_memory", args=[world["my_class"].pk]))
     assert memory.status_code == 200
     home = client.get(reverse("admin:index"))
@@ -224,3 +224,26 @@ def test_class_results_show_a_page_of_students_and_the_csv_all_of_them(
     assert shown("?page=3")[0] == everyone[4:]
     assert shown("?page=99")[0] == everyone[4:]  # past the end: the last page
     assert shown("?page=first")[0] == everyone[:2]  # not a number: the first
+
+
+def test_filters_and_pickers_never_list_another_teachers_decks_or_quizzes(
+    client, teacher, other_teacher, world
+):
+    from tests.factories import DeckFactory
+
+    their_deck = DeckFactory(owner=other_teacher, title="Their private deck")
+    DeckFactory(owner=None, title="The shared deck")
+    world["theirs"].decks.add(their_deck)
+    client.force_login(teacher)
+    pages = {
+        "question list": reverse("admin:bank_question_changelist"),
+        "attempt list": reverse("admin:quizzes_attempt_changelist"),
+        "quiz builder": reverse("admin:quizzes_quiz_add"),
+        "class editor": reverse("admin:classroom_classroom_change", args=[world["my_class"].pk]),
+    }
+    for name, url in pages.items():
+        html = client.get(url).content.decode()
+        assert "Their private deck" not in html, name
+        assert world["their_quiz"].title not in html, name
+    builder = client.get(pages["quiz builder"]).content.decode()
+    assert "The shared deck" in builder  # shared decks stay available to draw from

@@ -64,11 +64,6 @@ def test_adding_a_question_with_choices_makes_it_the_teachers(client, teacher):
         ({"type": "short_text"}, {}, "Short text needs at least one accepted answer"),
         ({"type": "numeric", "answer_bool": ""}, {}, "A numeric question needs its value."),
         (
-            {"type": "true_false", "answer_bool": "true"},
-            {"choices": [{"position": 0, "text": "A", "is_correct": "on"}]},
-            "question has no choices",
-        ),
-        (
             {"type": "matching"},
             {
                 "match_pairs": [
@@ -84,7 +79,6 @@ def test_adding_a_question_with_choices_makes_it_the_teachers(client, teacher):
         "no-truth",
         "no-accepted",
         "no-value",
-        "foreign-part",
         "duplicate-right",
     ],
 )

@@ -30,6 +30,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from quizapp.classroom.models import Classroom, Enrolment
+from quizapp.classroom.services import invitation_create
 from quizapp.quizzes.services import attempt_start
 from quizapp.study.services import deck_preset_create, review_record
 from tests.api.conftest import error_of, token_client
@@ -239,6 +240,9 @@ def world(learner, generous_limits) -> World:
     classroom.teachers.add(teacher)
     Enrolment.objects.create(classroom=classroom, student=learner, joined_at=timezone.now())
     preset = deck_preset_create(user=learner, name="Exam term")
+    invited = Classroom.objects.create(name="10A")
+    invited.teachers.add(teacher)
+    invitation = invitation_create(classroom=invited, username=learner.username, by=teacher)
     return World(
         learner=learner,
         path_values={
@@ -249,6 +253,7 @@ def world(learner, generous_limits) -> World:
             "classes": classroom.pk,
             "presets": preset.pk,
             "decks": deck.slug,
+            "invitations": invitation.pk,
         },
     )
 

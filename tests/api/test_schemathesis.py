@@ -170,10 +170,10 @@ enabled = false
 max-examples = {MAX_EXAMPLES}
 database = "none"
 
-# More scenarios than operations get examples: links between the preset operations must not
-# crowd out the attempt reads the peer check replays.
+# More scenarios than operations get examples: links between operations (the preset and
+# invitation ones) must not crowd out the attempt reads the peer check replays.
 [phases.stateful.generation]
-max-examples = {2 * MAX_EXAMPLES}
+max-examples = {3 * MAX_EXAMPLES}
 
 [checks]
 enabled = true

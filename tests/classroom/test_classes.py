@@ -282,9 +282,10 @@ def test_class_reports_cost_bounded_queries_for_30_students_and_10_quizzes(
             for s in students
         )
     Assignment.objects.create(classroom=classroom, deck=deck, due_at=NOW)
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # students, assignments, attempts, latest attempts
         results = class_results(classroom=classroom)
     assert len(results.cells) == 300
+    assert {cell.latest.progress for cell in results.cells.values()} == {"submitted"}
     with django_assert_max_num_queries(4):
         class_deck_memory(classroom=classroom, now=NOW)
     with django_assert_max_num_queries(4):

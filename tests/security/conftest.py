@@ -10,7 +10,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from quizapp.classroom.services import assignment_create, classroom_join
+from quizapp.classroom.services import assignment_create, classroom_join, invitation_create
 from quizapp.quizzes.services import attempt_start, attempt_submit
 from quizapp.study.services import deck_preset_create
 from tests.factories import (
@@ -109,6 +109,7 @@ class World:
     attempt: object  # the learner's, in progress
     submitted: object  # the learner's, submitted
     preset: object = None  # the learner's named deck preset
+    invitation: object = None  # the learner's, open, to another class of the teacher's
 
 
 @pytest.fixture
@@ -138,7 +139,10 @@ def world(db, learner, other_learner, teacher) -> World:
     attempt_submit(attempt=submitted)
     attempt = attempt_start(user=learner, quiz=public_quiz)
     preset = deck_preset_create(user=learner, name="Exam")
+    invitation = invitation_create(
+        classroom=ClassroomFactory(teachers=[teacher]), username=learner.username, by=teacher
+    )
     return World(
         learner, other_learner, teacher, deck, source, studyable, quiz_only, draft,
-        public_quiz, class_quiz, classroom, attempt, submitted, preset,
+        public_quiz, class_quiz, classroom, attempt, submitted, preset, invitation,
     )  # fmt: skip

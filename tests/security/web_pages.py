@@ -53,6 +53,8 @@ PAGES: dict[str, Page] = {
     "attempt_submit": Page(OBJECT, ("GET", "POST")),
     "class_list": Page(OWN, ("GET", "POST")),
     "class_leave": Page(OBJECT, ("GET", "POST")),
+    "class_invitation_accept": Page(OBJECT, ("POST",), html=False),
+    "class_invitation_decline": Page(OBJECT, ("POST",), html=False),
 }
 
 
@@ -84,5 +86,7 @@ def url_of(name: str, world) -> str:
         "class_leave": [world.classroom.pk],
         "deck_preset_edit": [world.preset.pk],
         "deck_preset_delete": [world.preset.pk],
+        "class_invitation_accept": [world.invitation.pk],
+        "class_invitation_decline": [world.invitation.pk],
     }.get(name, [])
     return reverse(name, args=args)

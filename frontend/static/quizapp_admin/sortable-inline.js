@@ -40,6 +40,7 @@
       if (input) input.value = index;
       label(group, row, index);
     });
+    document.dispatchEvent(new CustomEvent("quizapp:renamed"));
   }
 
   function move(row, offset, group) {

@@ -149,6 +149,12 @@ class ExportClassSerializer(serializers.Serializer):
     joined_at = serializers.DateTimeField()
 
 
+class ExportInvitationSerializer(serializers.Serializer):
+    class_name = serializers.CharField()
+    invited_by = serializers.CharField(allow_null=True, help_text="The teacher's username.")
+    invited_at = serializers.DateTimeField()
+
+
 class ExportDeviceSerializer(serializers.Serializer):
     signed_in_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
@@ -166,6 +172,9 @@ class MeExportApi(APIView):
         cards = ExportCardSerializer(many=True)
         quiz_attempts = ExportAttemptSerializer(many=True)
         classes = ExportClassSerializer(many=True)
+        class_invitations = ExportInvitationSerializer(
+            many=True, help_text="Open invitations to classes."
+        )
         devices = ExportDeviceSerializer(many=True, help_text="Signed-in devices (tokens).")
 
     @extend_schema(

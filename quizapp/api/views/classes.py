@@ -38,8 +38,15 @@ from quizapp.classroom.selectors import (
     class_results,
     classes_of,
     classes_taught_by,
+    invitations_for,
 )
-from quizapp.classroom.services import ClassroomError, classroom_join, classroom_leave
+from quizapp.classroom.services import (
+    ClassroomError,
+    classroom_join,
+    classroom_leave,
+    invitation_accept,
+    invitation_decline,
+)
 from quizapp.quizzes.models import Quiz
 from quizapp.quizzes.selectors import quiz_item_analysis
 
@@ -213,6 +220,92 @@ class ClassLeaveApi(APIView):
         try:
             classroom_leave(user=request.user, classroom=classroom)
         except ClassroomError:  # left concurrently
+            raise exceptions.NotFound() from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    class_name = serializers.CharField()
+    teachers = serializers.ListField(
+        child=serializers.CharField(), help_text="Display names of the class's teachers."
+    )
+    invited_by = serializers.CharField(
+        allow_null=True, help_text="Display name of the teacher who invited (null if gone)."
+    )
+    invited_at = serializers.DateTimeField()
+
+    def to_representation(self, invitation) -> dict[str, Any]:
+        return super().to_representation(
+            {
+                "id": invitation.pk,
+                "class_name": invitation.classroom.name,
+                "teachers": sorted(display_name(t) for t in invitation.classroom.teachers.all()),
+                "invited_by": display_name(invitation.invited_by)
+                if invitation.invited_by
+                else None,
+                "invited_at": invitation.invited_at,
+            }
+        )
+
+
+class InvitationListApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="classes_invitations_list",
+        summary="The learner's open invitations to classes",
+        description="A teacher invited the learner by username; the learner joins the class "
+        "only by accepting. Newest first.",
+        parameters=PAGINATION_PARAMETERS,
+        responses={
+            200: page_serializer(InvitationSerializer, "InvitationPage"),
+            **errors(400, 401, 429),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        return paginated_response(
+            items=invitations_for(request.user),
+            serializer_class=InvitationSerializer,
+            request=request,
+        )
+
+
+class InvitationAcceptApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Accept an invitation: join the class",
+        description="Only the learner's own open invitation (else 404).",
+        request=None,
+        responses={201: ClassSerializer, **errors(400, 401, 403, 404, 413, 429)},
+    )
+    def post(self, request: Request, id: int) -> Response:
+        refuse_body(request.data)
+        invitation = get_object_or_404(invitations_for(request.user), pk=id)
+        try:
+            enrolment = invitation_accept(invitation=invitation, user=request.user)
+        except ClassroomError:  # answered or withdrawn concurrently
+            raise exceptions.NotFound() from None
+        classroom = classes_for(request.user).get(pk=enrolment.classroom_id)
+        return Response(ClassSerializer(classroom).data, status=status.HTTP_201_CREATED)
+
+
+class InvitationDeclineApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Decline an invitation",
+        description="Only the learner's own open invitation (else 404). Nobody is enrolled.",
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Declined."),
+            **errors(400, 401, 403, 404, 413, 429),
+        },
+    )
+    def post(self, request: Request, id: int) -> Response:
+        refuse_body(request.data)
+        invitation = get_object_or_404(invitations_for(request.user), pk=id)
+        try:
+            invitation_decline(invitation=invitation, user=request.user)
+        except ClassroomError:
             raise exceptions.NotFound() from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
