@@ -9,8 +9,7 @@ import math
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import authenticate, logout
-from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -20,7 +19,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_safe
 
 from quizapp.accounts.data import learner_data_json
-from quizapp.accounts.forms import PasswordSetBySignOutMixin
+from quizapp.accounts.forms import CurrentPasswordMixin, PasswordChangeForm
 from quizapp.accounts.login_policy import lockout_of
 from quizapp.accounts.services import (
     AccountDeletionRefused,
@@ -44,24 +43,6 @@ def account_export(request: HttpRequest) -> StreamingHttpResponse:
     response["Content-Disposition"] = f'attachment; filename="quizapp-my-data-{day}.json"'
     add_never_cache_headers(response)
     return response
-
-
-class CurrentPasswordMixin:
-    """For a form that asks for the signed-in user's password. It is checked through
-    authenticate(), not check_password(): a wrong one counts towards the lock-out as at the
-    login, and a locked-out one is refused (quizapp/accounts/login_policy.py), so the form
-    cannot be used to guess the password either."""
-
-    def __init__(self, *args, request: HttpRequest, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.request = request
-
-    def confirm_current_password(self, password: str, message: str, code: str) -> str:
-        user = self.request.user
-        checked = authenticate(self.request, username=user.get_username(), password=password)
-        if checked is None or checked.pk != user.pk:
-            raise forms.ValidationError(message, code=code)
-        return password
 
 
 class AccountDeleteForm(CurrentPasswordMixin, forms.Form):
@@ -99,20 +80,6 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     return render(
         request, "frontend/account_delete.html", {"form": form, "refusal": refusal}, status=status
     )
-
-
-class PasswordChangeForm(
-    CurrentPasswordMixin, PasswordSetBySignOutMixin, auth_forms.PasswordChangeForm
-):
-    """Django's form, with the current password checked under the login policy, and the new one
-    set by the service that also signs the learner out everywhere else."""
-
-    def clean_old_password(self) -> str:
-        return self.confirm_current_password(
-            self.cleaned_data["old_password"],
-            self.error_messages["password_incorrect"],
-            "password_incorrect",
-        )
 
 
 class PasswordChange(auth_views.PasswordChangeView):

@@ -6,6 +6,8 @@ ModelAdmin of an owned model inherits `OwnedAdmin`, so changelists, change views
 views and actions all go through the same `get_queryset` and permission checks.
 """
 
+from functools import partial
+
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.utils import unquote
@@ -14,6 +16,7 @@ from django.db.models import Q
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.utils import pretty_name
 from django.http import Http404
+from django.urls import reverse
 from django.utils.text import capfirst
 
 
@@ -38,6 +41,23 @@ class QuizappAdminSite(admin.AdminSite):
 
         extra_context = {**(extra_context or {}), "dashboard": teacher_dashboard(user=request.user)}
         return super().index(request, extra_context)
+
+    def password_change(self, request, extra_context=None):
+        """As Django's, with the web's rules: a wrong current password counts towards the
+        lock-out, and the new one ends the user's devices and other sessions."""
+        # Imported here as Django's own method does: this module holds the admin's AppConfig,
+        # which loads before any model.
+        from django.contrib.auth.views import PasswordChangeView
+
+        from quizapp.accounts.forms import AdminOwnPasswordChangeForm
+
+        request.current_app = self.name
+        return PasswordChangeView.as_view(
+            # The form checks the current password through authenticate(request, …).
+            form_class=partial(AdminOwnPasswordChangeForm, request=request),
+            success_url=reverse("admin:password_change_done", current_app=self.name),
+            extra_context={**self.each_context(request), **(extra_context or {})},
+        )(request)
 
     def autocomplete_view(self, request):
         return LabelledAutocompleteJsonView.as_view(admin_site=self)(request)

@@ -362,3 +362,24 @@ def test_a_failed_login_costs_a_bounded_number_of_queries_however_many_usernames
             assert web_login(client, learner.username, "wrong-password").status_code == status
     with django_assert_max_num_queries(8):  # refused before any password is checked
         assert web_login(client, learner.username).status_code == 429
+
+
+def test_wrong_current_passwords_on_the_admins_password_change_count_towards_the_lock_out(
+    client, teacher
+):
+    web_login(client, teacher.username, url=ADMIN_LOGIN)
+    new = "a-brand-new-passphrase"
+
+    def change(old_password):
+        return client.post(
+            "/admin/password_change/",
+            {"old_password": old_password, "new_password1": new, "new_password2": new},
+            REMOTE_ADDR="10.0.0.1",
+        )
+
+    statuses = [change(f"guess-{n}").status_code for n in range(LIMIT)]
+    assert statuses == [200] * (LIMIT - 1) + [429]
+    assert change(PASSWORD).status_code == 429  # the right one, too late
+    teacher.refresh_from_db()
+    assert teacher.check_password(PASSWORD)
+    assert web_login(Client(), teacher.username, url=ADMIN_LOGIN).status_code == 429

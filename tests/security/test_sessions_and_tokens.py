@@ -224,3 +224,24 @@ def test_a_browser_session_expires_after_its_age(client, learner):
     web_login(client, learner.username)
     with time_machine.travel(timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE + 60)):
         assert not is_signed_in(client)
+
+
+def test_a_teachers_own_password_change_in_the_admin_ends_their_other_sessions_and_devices(
+    teacher,
+):
+    here, elsewhere = Client(), Client()
+    web_login(here, teacher.username, url=ADMIN_LOGIN)
+    web_login(elsewhere, teacher.username, address="10.0.0.2", url=ADMIN_LOGIN)
+    device = token_client(teacher)
+    response = here.post(
+        "/admin/password_change/",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/password_change/done/"
+    teacher.refresh_from_db()
+    assert teacher.check_password(NEW_PASSWORD)
+    assert session_keys_of(teacher) == {session_key(here)}
+    assert here.get("/admin/").status_code == 200  # the session that changed it stays
+    assert elsewhere.get("/admin/").status_code == 302  # to the login
+    assert device.get("/api/v1/me").status_code == 401
