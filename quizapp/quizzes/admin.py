@@ -1,5 +1,7 @@
 """The quiz builder and quiz reports in the teacher admin."""
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -55,6 +57,28 @@ class AssignForm(forms.Form):
         self.fields["classroom"].queryset = classes_taught_by(user)
 
 
+class MinutesField(forms.DurationField):
+    """A time limit typed in whole minutes ("15"), not as a duration ("0:15:00")."""
+
+    widget = forms.NumberInput(attrs={"min": 1, "max": 24 * 60, "step": 1})
+    default_error_messages = {"invalid": "Enter the time limit in whole minutes, e.g. 15."}
+
+    def prepare_value(self, value):
+        if isinstance(value, timedelta):
+            return round(value.total_seconds() / 60)
+        return value
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 24 * 60:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return timedelta(minutes=int(text))
+
+
 @admin.register(Quiz)
 class QuizAdmin(OwnedAdmin):
     list_display = ("title", "published", "question_count", "feedback_mode", "closes_at", "reports")
@@ -105,6 +129,15 @@ class QuizAdmin(OwnedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_items=Count("items"))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "time_limit":
+            return MinutesField(
+                required=False,
+                label="Time limit (minutes)",
+                help_text="Empty for no limit; at most 1440 (a day).",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "draw_deck":
