@@ -3,19 +3,15 @@
 import codecs
 import json
 import math
-import re
 from typing import Any
 
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
+from quizapp.unicode_text import NOT_TEXT, not_text_problem
+
 MAX_INTEGER_DIGITS = 1000
 MAX_PATH_PART = 40
-
-# JSON escapes can spell what no Unicode text holds: a lone UTF-16 surrogate ("\ud800"; a pair
-# is one character once decoded) cannot be encoded, so echoing it back, or storing it, fails;
-# and no text field anywhere (PostgreSQL's text and jsonb included) takes a NUL.
-_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 def _strict_constant(name: str) -> Any:
@@ -40,19 +36,9 @@ def _parse_int(text: str) -> int:
 def _shown(name: str) -> str:
     """A name as a message may show it: escaped where it is not text, and short."""
     name = name[:MAX_PATH_PART]
-    if _NOT_TEXT.search(name):
+    if NOT_TEXT.search(name):
         name = name.encode("unicode_escape").decode("ascii")
     return name
-
-
-def _not_text_problem(text: str) -> str:
-    char = _NOT_TEXT.search(text).group()  # type: ignore[union-attr]
-    if char == "\x00":
-        return "contains a NUL character (\\u0000), which no text may contain"
-    return (
-        f"contains a lone UTF-16 surrogate ({char.encode('unicode_escape').decode('ascii')}), "
-        "which is not text: send valid Unicode (a surrogate needs its pair)"
-    )
 
 
 def check_text(data: Any) -> None:
@@ -63,15 +49,15 @@ def check_text(data: Any) -> None:
     while stack:
         node, path = stack.pop()
         if isinstance(node, str):
-            if _NOT_TEXT.search(node):
+            if NOT_TEXT.search(node):
                 where = f"the string at {path}" if path else "the body"
-                raise ParseError(f"JSON parse error - {where} {_not_text_problem(node)}.")
+                raise ParseError(f"JSON parse error - {where} {not_text_problem(node)}.")
         elif isinstance(node, dict):
             for key, value in node.items():
-                if _NOT_TEXT.search(key):
+                if NOT_TEXT.search(key):
                     where = f"a name in the object at {path}" if path else "a name in the body"
                     raise ParseError(
-                        f"JSON parse error - {where} ({_shown(key)}) {_not_text_problem(key)}."
+                        f"JSON parse error - {where} ({_shown(key)}) {not_text_problem(key)}."
                     )
                 stack.append((value, f"{path}.{_shown(key)}" if path else _shown(key)))
         elif isinstance(node, list):

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.contrib import admin
 from django.test import RequestFactory
 from django.urls import reverse
@@ -44,5 +45,7 @@ def test_a_time_limit_is_typed_in_whole_minutes(teacher, typed, saved):
 
 @pytest.mark.parametrize("typed", ["0:15:00", "abc", "0", "1441", "2.5", "-3"])
 def test_a_time_limit_that_is_no_whole_number_of_minutes_is_refused_saying_how(teacher, typed):
-    with pytest.raises(Exception, match="Enter the time limit in whole minutes, e.g. 15."):
+    with pytest.raises(
+        ValidationError, match=r"Enter the time limit in whole minutes, e\.g\. 15\."
+    ):
         time_limit_field(teacher).clean(typed)

@@ -262,3 +262,23 @@ def test_a_deck_exports_in_study_order_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         rows = export_csv([Question.objects.get(slug="q3")]).decode("utf-8-sig").splitlines()
     assert len(rows) == 2 and rows[1].startswith("q3,single_choice,")
+
+
+def test_text_that_is_no_unicode_in_gift_metadata_is_a_problem_and_nothing_is_saved(teacher):
+    # JSON escapes in the metadata comment can spell a lone surrogate or a NUL.
+    text = (
+        '// quizapp: {"unit": "km\\ud800"}\n::far:: How far? {#42}\n\n'
+        '// quizapp: {"unit": "km\\u0000"}\n::nul:: How near? {#4}\n\n'
+        "::fine:: Fine? {T}\n"
+    )
+    result = import_questions(text=text, format="gift", owner=teacher)
+    assert not result.saved
+    assert [(p.slug, p.message) for p in result.problems] == [
+        (
+            "far",
+            "the text contains a lone UTF-16 surrogate (\\ud800), which is not text: send valid "
+            "Unicode (a surrogate needs its pair)",
+        ),
+        ("nul", "the text contains a NUL character (\\u0000), which no text may contain"),
+    ]
+    assert counts() == (0, 0, 0, 0, 0, 0)

@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from quizapp.bank import grading
 from quizapp.bank.content import QuestionSpec, answer_key_for_spec
 from quizapp.bank.grading import QuestionType
+from quizapp.unicode_text import not_text_problem
 
 ImportedQuestion = QuestionSpec
 """A question read from a file: a QuestionSpec without source or quotes."""
@@ -192,8 +193,12 @@ def question_problems(spec: ImportedQuestion) -> list[str]:
         problems.append("shuffle applies to choice questions only")
     if not 0 <= spec.typo_tolerance <= TYPO_TOLERANCE_MAX:
         problems.append(f"typo tolerance must be 0 to {TYPO_TOLERANCE_MAX}")
-    if any("\x00" in text for text in _texts(spec)):
-        problems.append("the text contains a NUL character, which databases cannot store")
+    # The first text that is no text: quoting it would put it in the page that reports it.
+    problems += [
+        f"the text {problem}"
+        for text in _texts(spec)
+        if (problem := not_text_problem(text)) is not None
+    ][:1]
     problems += _length_problems(spec)
     problems += _number_problems(spec)
     return problems + grading.validate_key(answer_key_for_spec(spec))
