@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.urls import reverse
 
