@@ -12,6 +12,7 @@ later is covered without touching this file. The student pages follow the web ap
 patterns, which tests/security/web_pages.py classifies; a new one must be given URLs here.
 """
 
+import itertools
 from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -34,7 +35,7 @@ from quizapp.bank.grading import QuestionType
 from quizapp.bank.models import Deck, Question, Source
 from quizapp.classroom.management.commands.seed_demo import DEMO_QUIZ
 from quizapp.classroom.models import Classroom
-from quizapp.quizzes.models import FeedbackMode, Quiz
+from quizapp.quizzes.models import Attempt, FeedbackMode, Quiz
 from quizapp.quizzes.services import attempt_answer_save, attempt_start, attempt_submit
 from quizapp.quizzes.tasks import record_attempt_reviews
 from quizapp.study.models import DeckPreset
@@ -349,9 +350,24 @@ def admin_pages(user) -> tuple[list[AdminPage], dict]:
                 pages.append(AdminPage(name, reverse(name)))
                 continue
             for obj in samples[model_admin]:
-                url = reverse(name, kwargs=dict.fromkeys(parameters, obj.pk))
-                pages.append(AdminPage(name, url, (obj,)))
+                # The object's own id, and for a page of one of its parts (an attempt of a
+                # class), each sample part: never ids that happen to match.
+                choices = [[obj.pk]] + [PART_SAMPLES[p](obj) for p in parameters[1:]]
+                for values in itertools.product(*choices):
+                    url = reverse(name, kwargs=dict(zip(parameters, values, strict=True)))
+                    pages.append(AdminPage(name, url, (obj,)))
     return pages, samples
+
+
+PART_SAMPLES = {
+    # A class's attempt review: the attempts of its students.
+    "attempt_id": lambda classroom: list(
+        Attempt.objects.filter(user__enrolments__classroom=classroom)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:2]
+    ),
+}
+"""Sample values of the URL parameters that name a part of the page's object."""
 
 
 def action_posts(samples: dict) -> list[tuple[str, dict]]:
